@@ -1,0 +1,164 @@
+//! Calls on domains (virDomain*, virConnectListAllDomains, snapshots).
+
+use crate::error::{Error, Result};
+use crate::types::{
+    BlockInfo, Domain, DomainInfo, DomainSnapshot, DomainStatsRecord, SecurityLabel,
+    TypedParam, VcpuInfo,
+};
+use uuid::Uuid;
+
+pub trait DomainDriver {
+    fn list_all_domains(&self, _flags: u32) -> Result<Vec<Domain>> {
+        Err(Error::unsupported("virConnectListAllDomains"))
+    }
+    fn lookup_domain_by_name(&self, _name: &str) -> Result<Domain> {
+        Err(Error::unsupported("virDomainLookupByName"))
+    }
+    fn lookup_domain_by_id(&self, _id: i32) -> Result<Domain> {
+        Err(Error::unsupported("virDomainLookupByID"))
+    }
+    fn lookup_domain_by_uuid(&self, _uuid: &Uuid) -> Result<Domain> {
+        Err(Error::unsupported("virDomainLookupByUUID"))
+    }
+    fn domain_info(&self, _dom: &Domain) -> Result<DomainInfo> {
+        Err(Error::unsupported("virDomainGetInfo"))
+    }
+    /// (state, reason) as virDomainGetState returns them.
+    fn domain_state(&self, _dom: &Domain) -> Result<(i32, i32)> {
+        Err(Error::unsupported("virDomainGetState"))
+    }
+    fn domain_os_type(&self, _dom: &Domain) -> Result<String> {
+        Err(Error::unsupported("virDomainGetOSType"))
+    }
+    fn domain_xml(&self, _dom: &Domain, _flags: u32) -> Result<String> {
+        Err(Error::unsupported("virDomainGetXMLDesc"))
+    }
+    fn define_domain(&self, _xml: &str, _flags: u32) -> Result<Domain> {
+        Err(Error::unsupported("virDomainDefineXMLFlags"))
+    }
+    fn create_domain(&self, _xml: &str, _flags: u32) -> Result<Domain> {
+        Err(Error::unsupported("virDomainCreateXML"))
+    }
+    fn undefine_domain(&self, _dom: &Domain, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virDomainUndefineFlags"))
+    }
+    fn start_domain(&self, _dom: &Domain, _flags: u32) -> Result<Domain> {
+        Err(Error::unsupported("virDomainCreateWithFlags"))
+    }
+    fn shutdown_domain(&self, _dom: &Domain, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virDomainShutdownFlags"))
+    }
+    fn reboot_domain(&self, _dom: &Domain, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virDomainReboot"))
+    }
+    fn reset_domain(&self, _dom: &Domain) -> Result<()> {
+        Err(Error::unsupported("virDomainReset"))
+    }
+    fn destroy_domain(&self, _dom: &Domain, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virDomainDestroyFlags"))
+    }
+    fn suspend_domain(&self, _dom: &Domain) -> Result<()> {
+        Err(Error::unsupported("virDomainSuspend"))
+    }
+    fn resume_domain(&self, _dom: &Domain) -> Result<()> {
+        Err(Error::unsupported("virDomainResume"))
+    }
+    fn domain_autostart(&self, _dom: &Domain) -> Result<bool> {
+        Err(Error::unsupported("virDomainGetAutostart"))
+    }
+    fn set_domain_autostart(&self, _dom: &Domain, _on: bool) -> Result<()> {
+        Err(Error::unsupported("virDomainSetAutostart"))
+    }
+    fn domain_is_persistent(&self, _dom: &Domain) -> Result<bool> {
+        Err(Error::unsupported("virDomainIsPersistent"))
+    }
+    fn domain_is_active(&self, dom: &Domain) -> Result<bool> {
+        Ok(self.domain_state(dom)?.0 != 5)
+    }
+    fn domain_has_managed_save(&self, _dom: &Domain) -> Result<bool> {
+        Err(Error::unsupported("virDomainHasManagedSaveImage"))
+    }
+    fn rename_domain(&self, _dom: &Domain, _new_name: &str) -> Result<Domain> {
+        Err(Error::unsupported("virDomainRename"))
+    }
+    /// virDomainGetMetadata: `kind` is flags::metadata::{DESCRIPTION, TITLE, ELEMENT}.
+    fn domain_metadata(&self, _dom: &Domain, _kind: i32, _uri: Option<&str>, _flags: u32) -> Result<String> {
+        Err(Error::unsupported("virDomainGetMetadata"))
+    }
+    fn set_domain_metadata(
+        &self,
+        _dom: &Domain,
+        _kind: i32,
+        _value: Option<&str>,
+        _key: Option<&str>,
+        _uri: Option<&str>,
+        _flags: u32,
+    ) -> Result<()> {
+        Err(Error::unsupported("virDomainSetMetadata"))
+    }
+    /// virDomainSetMemoryFlags, KiB; flags::memory::MAXIMUM sets the maximum.
+    fn set_domain_memory(&self, _dom: &Domain, _kib: u64, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virDomainSetMemoryFlags"))
+    }
+    fn set_domain_vcpus(&self, _dom: &Domain, _count: u32, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virDomainSetVcpusFlags"))
+    }
+    fn domain_vcpus_count(&self, _dom: &Domain, _flags: u32) -> Result<u32> {
+        Err(Error::unsupported("virDomainGetVcpusFlags"))
+    }
+    fn domain_vcpu_info(&self, _dom: &Domain) -> Result<Vec<VcpuInfo>> {
+        Err(Error::unsupported("virDomainGetVcpus"))
+    }
+    fn domain_max_vcpus(&self, _dom: &Domain) -> Result<u32> {
+        Err(Error::unsupported("virDomainGetMaxVcpus"))
+    }
+    fn domain_block_info(&self, _dom: &Domain, _disk: &str) -> Result<BlockInfo> {
+        Err(Error::unsupported("virDomainGetBlockInfo"))
+    }
+    /// virDomainMemoryStats: (tag, value) pairs.
+    fn domain_memory_stats(&self, _dom: &Domain) -> Result<Vec<(i32, u64)>> {
+        Err(Error::unsupported("virDomainMemoryStats"))
+    }
+    fn domain_stats(&self, _doms: &[Domain], _stats: u32, _flags: u32) -> Result<Vec<DomainStatsRecord>> {
+        Err(Error::unsupported("virConnectGetAllDomainStats"))
+    }
+    /// (scheduler type, number of parameters).
+    fn domain_scheduler_type(&self, _dom: &Domain) -> Result<(String, i32)> {
+        Err(Error::unsupported("virDomainGetSchedulerType"))
+    }
+    fn domain_scheduler_params(&self, _dom: &Domain, _flags: u32) -> Result<Vec<TypedParam>> {
+        Err(Error::unsupported("virDomainGetSchedulerParametersFlags"))
+    }
+    fn set_domain_scheduler_params(&self, _dom: &Domain, _params: &[TypedParam], _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virDomainSetSchedulerParametersFlags"))
+    }
+    fn domain_security_label(&self, _dom: &Domain) -> Result<SecurityLabel> {
+        Err(Error::unsupported("virDomainGetSecurityLabel"))
+    }
+
+    // Snapshots.
+    fn create_snapshot(&self, _dom: &Domain, _xml: &str, _flags: u32) -> Result<DomainSnapshot> {
+        Err(Error::unsupported("virDomainSnapshotCreateXML"))
+    }
+    fn list_snapshots(&self, _dom: &Domain, _flags: u32) -> Result<Vec<DomainSnapshot>> {
+        Err(Error::unsupported("virDomainListAllSnapshots"))
+    }
+    fn lookup_snapshot(&self, _dom: &Domain, _name: &str) -> Result<DomainSnapshot> {
+        Err(Error::unsupported("virDomainSnapshotLookupByName"))
+    }
+    fn snapshot_xml(&self, _snap: &DomainSnapshot, _flags: u32) -> Result<String> {
+        Err(Error::unsupported("virDomainSnapshotGetXMLDesc"))
+    }
+    fn current_snapshot(&self, _dom: &Domain) -> Result<Option<DomainSnapshot>> {
+        Err(Error::unsupported("virDomainSnapshotCurrent"))
+    }
+    fn snapshot_parent(&self, _snap: &DomainSnapshot) -> Result<Option<DomainSnapshot>> {
+        Err(Error::unsupported("virDomainSnapshotGetParent"))
+    }
+    fn snapshot_children(&self, _snap: &DomainSnapshot, _flags: u32) -> Result<Vec<DomainSnapshot>> {
+        Err(Error::unsupported("virDomainSnapshotListAllChildren"))
+    }
+    fn delete_snapshot(&self, _snap: &DomainSnapshot, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virDomainSnapshotDelete"))
+    }
+}

@@ -1,0 +1,62 @@
+//! Calls about the connection and the host (virConnect*, virNode*).
+
+use crate::error::{Error, Result};
+use crate::types::{NodeInfo, SecurityModel};
+
+pub trait HostDriver {
+    /// The canonical URI of this connection (virConnectGetURI).
+    fn uri(&self) -> Result<String>;
+
+    /// The hypervisor name as virsh `version` prints it ("Test", "QEMU", "LXC").
+    fn hypervisor_type(&self) -> Result<String> {
+        Err(Error::unsupported("virConnectGetType"))
+    }
+
+    /// major * 1_000_000 + minor * 1000 + release.
+    fn hypervisor_version(&self) -> Result<u64> {
+        Err(Error::unsupported("virConnectGetVersion"))
+    }
+
+    /// The version of the library (or daemon) behind the connection, same encoding.
+    fn lib_version(&self) -> Result<u64> {
+        Err(Error::unsupported("virConnectGetLibVersion"))
+    }
+
+    fn hostname(&self) -> Result<String> {
+        Err(Error::unsupported("virConnectGetHostname"))
+    }
+
+    fn node_info(&self) -> Result<NodeInfo> {
+        Err(Error::unsupported("virNodeGetInfo"))
+    }
+
+    fn capabilities(&self) -> Result<String> {
+        Err(Error::unsupported("virConnectGetCapabilities"))
+    }
+
+    fn sysinfo(&self) -> Result<String> {
+        Err(Error::unsupported("virConnectGetSysinfo"))
+    }
+
+    /// Free memory in bytes of cells `start..start+max`.
+    fn cells_free_memory(&self, _start: i32, _max: i32) -> Result<Vec<u64>> {
+        Err(Error::unsupported("virNodeGetCellsFreeMemory"))
+    }
+
+    /// Free memory in bytes of the whole host.
+    fn free_memory(&self) -> Result<u64> {
+        Err(Error::unsupported("virNodeGetFreeMemory"))
+    }
+
+    fn max_vcpus(&self, _virt_type: Option<&str>) -> Result<u32> {
+        Err(Error::unsupported("virConnectGetMaxVcpus"))
+    }
+
+    fn security_model(&self) -> Result<SecurityModel> {
+        Err(Error::unsupported("virNodeGetSecurityModel"))
+    }
+
+    fn is_alive(&self) -> bool {
+        true
+    }
+}

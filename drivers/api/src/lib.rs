@@ -1,0 +1,34 @@
+//! virtsh-api owns the contract between the shell and the drivers: the `Connection` traits,
+//! object handles, libvirt's flag values, typed errors whose kinds mirror libvirt's error codes,
+//! and URI parsing. It does no I/O and knows no driver.
+
+pub mod domain;
+pub mod error;
+pub mod flags;
+pub mod host;
+pub mod interface;
+pub mod network;
+pub mod storage;
+pub mod types;
+pub mod uri;
+
+pub use domain::DomainDriver;
+pub use error::{Error, ErrorKind, Result};
+pub use host::HostDriver;
+pub use interface::InterfaceDriver;
+pub use network::NetworkDriver;
+pub use storage::StorageDriver;
+pub use types::*;
+pub use uri::Uri;
+
+/// One open connection to a hypervisor, embedded or remote. Every trait method a driver does
+/// not implement answers libvirt's "this function is not supported by the connection driver".
+pub trait Connection:
+    HostDriver + DomainDriver + NetworkDriver + StorageDriver + InterfaceDriver
+{
+}
+
+impl<T: HostDriver + DomainDriver + NetworkDriver + StorageDriver + InterfaceDriver> Connection
+    for T
+{
+}

@@ -1,0 +1,50 @@
+//! Calls on virtual networks (virNetwork*).
+
+use crate::error::{Error, Result};
+use crate::types::Network;
+use uuid::Uuid;
+
+pub trait NetworkDriver {
+    fn list_all_networks(&self, _flags: u32) -> Result<Vec<Network>> {
+        Err(Error::unsupported("virConnectListAllNetworks"))
+    }
+    fn lookup_network_by_name(&self, _name: &str) -> Result<Network> {
+        Err(Error::unsupported("virNetworkLookupByName"))
+    }
+    fn lookup_network_by_uuid(&self, _uuid: &Uuid) -> Result<Network> {
+        Err(Error::unsupported("virNetworkLookupByUUID"))
+    }
+    fn network_xml(&self, _net: &Network, _flags: u32) -> Result<String> {
+        Err(Error::unsupported("virNetworkGetXMLDesc"))
+    }
+    fn define_network(&self, _xml: &str, _flags: u32) -> Result<Network> {
+        Err(Error::unsupported("virNetworkDefineXMLFlags"))
+    }
+    fn create_network(&self, _xml: &str, _flags: u32) -> Result<Network> {
+        Err(Error::unsupported("virNetworkCreateXMLFlags"))
+    }
+    fn undefine_network(&self, _net: &Network) -> Result<()> {
+        Err(Error::unsupported("virNetworkUndefine"))
+    }
+    fn start_network(&self, _net: &Network) -> Result<()> {
+        Err(Error::unsupported("virNetworkCreate"))
+    }
+    fn destroy_network(&self, _net: &Network) -> Result<()> {
+        Err(Error::unsupported("virNetworkDestroy"))
+    }
+    fn network_autostart(&self, _net: &Network) -> Result<bool> {
+        Err(Error::unsupported("virNetworkGetAutostart"))
+    }
+    fn set_network_autostart(&self, _net: &Network, _on: bool) -> Result<()> {
+        Err(Error::unsupported("virNetworkSetAutostart"))
+    }
+    fn network_is_active(&self, _net: &Network) -> Result<bool> {
+        Err(Error::unsupported("virNetworkIsActive"))
+    }
+    fn network_is_persistent(&self, _net: &Network) -> Result<bool> {
+        Err(Error::unsupported("virNetworkIsPersistent"))
+    }
+    fn network_bridge_name(&self, _net: &Network) -> Result<String> {
+        Err(Error::unsupported("virNetworkGetBridgeName"))
+    }
+}

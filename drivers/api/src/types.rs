@@ -1,0 +1,214 @@
+//! Object handles and the plain data the API returns.
+//!
+//! A handle is what libvirt's RPC protocol carries for an object (`remote_nonnull_domain` is
+//! name + uuid + id), so the same value works for embedded and remote drivers alike.
+
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Domain {
+    pub name: String,
+    pub uuid: Uuid,
+    /// The running id, or -1 when the domain is not running (libvirt's convention).
+    pub id: i32,
+}
+
+impl Domain {
+    pub fn is_running(&self) -> bool {
+        self.id >= 0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Network {
+    pub name: String,
+    pub uuid: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoragePool {
+    pub name: String,
+    pub uuid: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StorageVol {
+    pub pool: String,
+    pub name: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Interface {
+    pub name: String,
+    pub mac: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DomainSnapshot {
+    pub domain: Domain,
+    pub name: String,
+}
+
+/// virDomainState
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DomainState {
+    NoState = 0,
+    Running = 1,
+    Blocked = 2,
+    Paused = 3,
+    Shutdown = 4,
+    Shutoff = 5,
+    Crashed = 6,
+    PmSuspended = 7,
+}
+
+impl DomainState {
+    pub fn from_code(code: i32) -> DomainState {
+        use DomainState::*;
+        match code {
+            1 => Running,
+            2 => Blocked,
+            3 => Paused,
+            4 => Shutdown,
+            5 => Shutoff,
+            6 => Crashed,
+            7 => PmSuspended,
+            _ => NoState,
+        }
+    }
+
+    /// The words virsh prints (virshDomainStateToString).
+    pub fn as_virsh_str(self) -> &'static str {
+        use DomainState::*;
+        match self {
+            NoState => "no state",
+            Running => "running",
+            Blocked => "idle",
+            Paused => "paused",
+            Shutdown => "in shutdown",
+            Shutoff => "shut off",
+            Crashed => "crashed",
+            PmSuspended => "pmsuspended",
+        }
+    }
+}
+
+/// virDomainInfo
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DomainInfo {
+    pub state: DomainState,
+    pub max_mem_kib: u64,
+    pub memory_kib: u64,
+    pub nr_virt_cpu: u32,
+    /// Nanoseconds.
+    pub cpu_time: u64,
+}
+
+/// virNodeInfo
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeInfo {
+    pub model: String,
+    pub memory_kib: u64,
+    pub cpus: u32,
+    pub mhz: u32,
+    pub nodes: u32,
+    pub sockets: u32,
+    pub cores: u32,
+    pub threads: u32,
+}
+
+/// virVcpuInfo
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VcpuInfo {
+    pub number: u32,
+    pub state: i32,
+    pub cpu_time: u64,
+    pub cpu: i32,
+    /// CPU affinity, one bool per host CPU.
+    pub affinity: Vec<bool>,
+}
+
+/// virDomainBlockInfo
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BlockInfo {
+    pub capacity: u64,
+    pub allocation: u64,
+    pub physical: u64,
+}
+
+/// virDomainJobInfo-free scheduler parameter, and other typed parameters.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum TypedValue {
+    Int(i32),
+    UInt(u32),
+    LLong(i64),
+    ULLong(u64),
+    Double(f64),
+    Boolean(bool),
+    String(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TypedParam {
+    pub field: String,
+    pub value: TypedValue,
+}
+
+impl TypedParam {
+    pub fn new(field: impl Into<String>, value: TypedValue) -> Self {
+        TypedParam {
+            field: field.into(),
+            value,
+        }
+    }
+}
+
+/// One record of virConnectGetAllDomainStats.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainStatsRecord {
+    pub domain: Domain,
+    pub params: Vec<TypedParam>,
+}
+
+/// virStoragePoolInfo
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoragePoolInfo {
+    /// virStoragePoolState: 0 inactive, 1 building, 2 running, 3 degraded, 4 inaccessible.
+    pub state: i32,
+    pub capacity: u64,
+    pub allocation: u64,
+    pub available: u64,
+}
+
+/// virStorageVolInfo
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StorageVolInfo {
+    /// virStorageVolType: 0 file, 1 block, 2 dir, 3 network, 4 netdir, 5 ploop.
+    pub vol_type: i32,
+    pub capacity: u64,
+    pub allocation: u64,
+}
+
+/// Security model of the host (virNodeGetSecurityModel) and label of a domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecurityModel {
+    pub model: String,
+    pub doi: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecurityLabel {
+    pub label: String,
+    pub enforcing: bool,
+}
+
+/// Which copy of a definition an operation affects (virDomainModificationImpact).
+pub mod impact {
+    pub const CURRENT: u32 = 0;
+    pub const LIVE: u32 = 1;
+    pub const CONFIG: u32 = 2;
+}
