@@ -1,0 +1,294 @@
+//! The bridge to `virtsh_xml`: parsing with libvirt's error reporting, and the few XML
+//! operations the test driver performs on its own (metadata elements, node-file fragments).
+
+use virtsh_api::{Error, ErrorKind, Result};
+use virtsh_xml::dom::Element;
+use virtsh_xml::{XmlError, XmlErrorKind};
+
+/// Turn an XML-layer error into the error libvirt reports. `context` is libvirt's name for the
+/// document (`domain_definition`, `network_definition`, ...), used for malformed XML.
+pub(crate) fn xml_error(err: &XmlError, context: &str, text: &str) -> Error {
+    let message = err.libvirt_message(context, text);
+    match err.kind {
+        XmlErrorKind::Malformed => Error::raw(ErrorKind::XmlDetail, message),
+        XmlErrorKind::Invalid => Error::raw(ErrorKind::XmlError, message),
+        XmlErrorKind::Config => Error::raw(ErrorKind::ConfigUnsupported, message),
+        // The XML layer words the others completely, prefix included where libvirt has one.
+        _ => Error::raw(kind_of_message(&message), message),
+    }
+}
+
+/// The error kind whose prefix a complete libvirt message carries.
+fn kind_of_message(msg: &str) -> ErrorKind {
+    const PREFIXES: [(&str, ErrorKind); 7] = [
+        ("internal error: ", ErrorKind::InternalError),
+        ("invalid argument: ", ErrorKind::InvalidArg),
+        ("XML error: ", ErrorKind::XmlError),
+        ("unsupported configuration: ", ErrorKind::ConfigUnsupported),
+        ("operation failed: ", ErrorKind::OperationFailed),
+        (
+            "this function is not supported by the connection driver: ",
+            ErrorKind::NoSupport,
+        ),
+        ("missing name information", ErrorKind::NoName),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(p, _)| msg.starts_with(p))
+        .map(|(_, k)| *k)
+        .unwrap_or(ErrorKind::XmlDetail)
+}
+
+/// Malformed XML read from a file, worded as libvirt's catchXMLError does for files:
+/// `PATH:LINE: MESSAGE`, the offending line, and a caret under the column.
+pub(crate) fn file_xml_error(err: &XmlError, path: &str, text: &str) -> Error {
+    match (err.kind, err.line) {
+        (XmlErrorKind::Malformed, Some(line)) => {
+            let col = err.column.unwrap_or(1);
+            let src_line = text.lines().nth(line.saturating_sub(1)).unwrap_or("(null)");
+            let caret: String = src_line
+                .chars()
+                .take(col.saturating_sub(1))
+                .map(|c| if c == '\t' { '\t' } else { '-' })
+                .collect();
+            Error::raw(
+                ErrorKind::XmlDetail,
+                format!("{path}:{line}: {}\n{src_line}\n{caret}^", err.message),
+            )
+        }
+        _ => xml_error(err, path, text),
+    }
+}
+
+/// Parse a whole document into an element tree, reporting malformed XML libvirt's way.
+pub(crate) fn parse_tree(text: &str, context: &str) -> Result<Element> {
+    virtsh_xml::dom::parse(text).map_err(|e| xml_error(&e, context, text))
+}
+
+/// Serialise an element tree back to XML text (used to hand node-file fragments to the typed
+/// parsers). Namespace declarations of the ancestors are carried over so prefixed elements
+/// stay well-formed.
+pub(crate) fn element_to_xml(el: &Element, inherited_ns: &[(String, String)]) -> String {
+    let mut out = String::new();
+    write_element(el, inherited_ns, &mut out);
+    out
+}
+
+fn write_element(el: &Element, extra_attrs: &[(String, String)], out: &mut String) {
+    out.push('<');
+    out.push_str(&el.name);
+    let mut attrs: Vec<&(String, String)> = el.attrs.iter().collect();
+    for a in extra_attrs {
+        if !el.attrs.iter().any(|(k, _)| k == &a.0) {
+            attrs.push(a);
+        }
+    }
+    for (k, v) in attrs {
+        out.push(' ');
+        out.push_str(k);
+        out.push_str("=\"");
+        out.push_str(&escape(v, true));
+        out.push('"');
+    }
+    if el.children.is_empty() && el.text.is_empty() {
+        out.push_str("/>");
+        return;
+    }
+    out.push('>');
+    out.push_str(&escape(&el.text, false));
+    for c in &el.children {
+        write_element(c, &[], out);
+    }
+    out.push_str("</");
+    out.push_str(&el.name);
+    out.push('>');
+}
+
+fn escape(s: &str, attr: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' if attr => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The `xmlns:*` declarations on an element (to carry into fragments cut out of it).
+pub(crate) fn ns_decls(el: &Element) -> Vec<(String, String)> {
+    el.attrs
+        .iter()
+        .filter(|(k, _)| k.starts_with("xmlns:"))
+        .cloned()
+        .collect()
+}
+
+/// Children of `el` whose local name is `local` in namespace `ns_uri`, the prefix being
+/// declared on `el` itself or on one of `scopes` (outermost last).
+pub(crate) fn ns_children<'a>(
+    el: &'a Element,
+    scopes: &[&Element],
+    ns_uri: &str,
+    local: &str,
+) -> Vec<&'a Element> {
+    el.children
+        .iter()
+        .filter(|c| match c.name.split_once(':') {
+            Some((prefix, name)) if name == local => {
+                let decl = format!("xmlns:{prefix}");
+                std::iter::once(el)
+                    .chain(scopes.iter().copied())
+                    .chain(std::iter::once(*c))
+                    .any(|s| s.attr(&decl) == Some(ns_uri))
+            }
+            _ => false,
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Domain metadata elements (virDomainDefSetMetadata / virXMLExtractNamespaceXML).
+
+/// Parse user metadata for `uri` under prefix `key`, as libvirt's virXMLInjectNamespace does:
+/// every element of the fragment moves into the namespace, and the root declares it.
+pub(crate) fn metadata_inject(xml: &str, key: &str, uri: &str) -> Result<Element> {
+    let mut root = virtsh_xml::dom::parse(xml).map_err(|e| xml_error(&e, "metadata_xml", xml))?;
+    if !is_ncname(key) {
+        return Err(Error::new(
+            ErrorKind::InvalidArg,
+            "failed to validate prefix for a new XML namespace",
+        ));
+    }
+    fn prefix_all(el: &mut Element, key: &str) {
+        let local = el
+            .name
+            .split_once(':')
+            .map(|(_, l)| l.to_string())
+            .unwrap_or_else(|| el.name.clone());
+        el.name = format!("{key}:{local}");
+        for c in &mut el.children {
+            prefix_all(c, key);
+        }
+    }
+    prefix_all(&mut root, key);
+    root.attrs
+        .retain(|(k, _)| k != "xmlns" && !k.starts_with("xmlns:"));
+    root.attrs
+        .insert(0, (format!("xmlns:{key}"), uri.to_string()));
+    Ok(root)
+}
+
+fn is_ncname(s: &str) -> bool {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if c.is_alphabetic() || c == '_' => {}
+        _ => return false,
+    }
+    chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+/// The namespace URI an element of `<metadata>` belongs to.
+pub(crate) fn metadata_ns(el: &Element) -> Option<String> {
+    let decl = match el.name.split_once(':') {
+        Some((prefix, _)) => format!("xmlns:{prefix}"),
+        None => "xmlns".to_string(),
+    };
+    el.attr(&decl).map(str::to_string).filter(|u| !u.is_empty())
+}
+
+/// The metadata element as virDomainGetMetadata returns it: the namespace removed from the
+/// element and its descendants, printed in libxml2's layout.
+pub(crate) fn metadata_extract(el: &Element) -> String {
+    let prefix = el.name.split_once(':').map(|(p, _)| p.to_string());
+    let mut copy = el.clone();
+    fn strip(el: &mut Element, prefix: &Option<String>) {
+        match prefix {
+            Some(p) => {
+                if let Some(local) = el.name.strip_prefix(&format!("{p}:")) {
+                    el.name = local.to_string();
+                }
+                el.attrs.retain(|(k, _)| k != &format!("xmlns:{p}"));
+            }
+            None => el.attrs.retain(|(k, _)| k != "xmlns"),
+        }
+        for c in &mut el.children {
+            strip(c, prefix);
+        }
+    }
+    strip(&mut copy, &prefix);
+    let mut out = String::new();
+    dump_libxml2(&copy, 0, &mut out);
+    out
+}
+
+/// libxml2's xmlNodeDump layout: double-quoted attributes, children on their own lines
+/// (two spaces per level) when an element holds only elements.
+fn dump_libxml2(el: &Element, level: usize, out: &mut String) {
+    out.push('<');
+    out.push_str(&el.name);
+    for (k, v) in &el.attrs {
+        out.push(' ');
+        out.push_str(k);
+        out.push_str("=\"");
+        out.push_str(&escape(v, true));
+        out.push('"');
+    }
+    if el.children.is_empty() && el.text.is_empty() {
+        out.push_str("/>");
+        return;
+    }
+    out.push('>');
+    if el.children.is_empty() {
+        out.push_str(&escape(&el.text, false));
+    } else if el.text.chars().all(char::is_whitespace) {
+        for c in &el.children {
+            out.push('\n');
+            out.push_str(&"  ".repeat(level + 1));
+            dump_libxml2(c, level + 1, out);
+        }
+        out.push('\n');
+        out.push_str(&"  ".repeat(level));
+    } else {
+        out.push_str(&escape(&el.text, false));
+        for c in &el.children {
+            dump_libxml2(c, level + 1, out);
+        }
+    }
+    out.push_str("</");
+    out.push_str(&el.name);
+    out.push('>');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_round_trip_strips_namespace() {
+        let el = metadata_inject("<a><b>1</b></a>", "x", "http://x.org/").unwrap();
+        assert_eq!(el.name, "x:a");
+        assert_eq!(metadata_ns(&el).as_deref(), Some("http://x.org/"));
+        assert_eq!(metadata_extract(&el), "<a>\n  <b>1</b>\n</a>");
+    }
+
+    #[test]
+    fn malformed_metadata_is_reported_like_libvirt() {
+        let e = metadata_inject("<a>b", "k", "http://x/").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::XmlDetail);
+        assert!(e.message.starts_with("(metadata_xml):1: "), "{}", e.message);
+    }
+
+    #[test]
+    fn fragments_keep_namespaces() {
+        let root = virtsh_xml::dom::parse("<node xmlns:t='urn:t'><d a='1'><t:x>2</t:x></d></node>")
+            .unwrap();
+        let d = &root.children[0];
+        let xml = element_to_xml(d, &ns_decls(&root));
+        assert_eq!(xml, "<d a=\"1\" xmlns:t=\"urn:t\"><t:x>2</t:x></d>");
+        assert_eq!(ns_children(d, &[&root], "urn:t", "x").len(), 1);
+    }
+}
