@@ -1,0 +1,437 @@
+//! Virtual networks: net-list, net-info, net-dumpxml, net-define, net-undefine, net-create,
+//! net-start, net-destroy, net-autostart, net-uuid, net-name, net-edit (tools/virsh-network.c).
+//!
+//! This file also holds the small option helpers the other object commands of this group of
+//! files (pool, volume, interface, snapshot, host) share: virsh's vshCommandOptStringReq and
+//! VSH_EXCLUSIVE_OPTIONS wording, and libvirt's lenient UUID parser.
+
+use crate::commands::edit::edit_text;
+use crate::commands::lifecycle::read_file;
+use crate::parse::ParsedCmd;
+use crate::shell::{CmdError, CmdResult, Shell};
+use serde::Serialize;
+use uuid::Uuid;
+use virtsh_api::{flags::list_networks as L, Network};
+
+/// vshCommandOptStringReq: the value of an option, refusing an empty one with virsh's words.
+pub fn opt_str<'a>(cmd: &'a ParsedCmd, name: &str) -> Result<Option<&'a str>, CmdError> {
+    match cmd.get(name) {
+        Some("") => Err(CmdError::msg(format!(
+            "Failed to get option '{name}': Option argument is empty"
+        ))),
+        v => Ok(v),
+    }
+}
+
+/// A required option (the parser has made sure it is there), refusing an empty value.
+pub fn req_str<'a>(cmd: &'a ParsedCmd, name: &str) -> Result<&'a str, CmdError> {
+    opt_str(cmd, name)?.ok_or_else(|| {
+        CmdError::msg(format!(
+            "Failed to get option '{name}': Mandatory option not present"
+        ))
+    })
+}
+
+/// VSH_EXCLUSIVE_OPTIONS
+pub fn exclusive(cmd: &ParsedCmd, a: &str, b: &str) -> CmdResult {
+    if cmd.has(a) && cmd.has(b) {
+        return Err(CmdError::msg(format!(
+            "Options --{a} and --{b} are mutually exclusive"
+        )));
+    }
+    Ok(())
+}
+
+/// libvirt's virUUIDParse: 32 hex digits in pairs, '-' or ' ' allowed between pairs,
+/// surrounding white space ignored.
+pub fn parse_uuid_c(s: &str) -> Option<Uuid> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    let mut out = [0u8; 16];
+    let mut n = 0;
+    while n < 16 {
+        let c = *b.get(i)?;
+        if c == b'-' || c == b' ' {
+            i += 1;
+            continue;
+        }
+        let hi = (c as char).to_digit(16)?;
+        let lo = (*b.get(i + 1)? as char).to_digit(16)?;
+        out[n] = (hi * 16 + lo) as u8;
+        n += 1;
+        i += 2;
+    }
+    if b[i..].iter().all(|c| c.is_ascii_whitespace()) {
+        Some(Uuid::from_bytes(out))
+    } else {
+        None
+    }
+}
+
+pub fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// Lookup of an object by UUID and/or name (virshCommandOptNetworkBy and its pool twin): the
+/// UUID is tried only for 36-character strings; the error of the last lookup tried follows
+/// virsh's own line. `what` is "network" or "pool"; `api` the UUID lookup's public name.
+pub fn lookup_by<T>(
+    text: &str,
+    by_uuid: bool,
+    by_name: bool,
+    what: &str,
+    api: &str,
+    uuid_lookup: impl FnOnce(&Uuid) -> virtsh_api::Result<T>,
+    name_lookup: impl FnOnce(&str) -> virtsh_api::Result<T>,
+) -> Result<T, CmdError> {
+    let mut last: Option<virtsh_api::Error> = None;
+    if by_uuid && text.len() == 36 {
+        match parse_uuid_c(text) {
+            Some(u) => match uuid_lookup(&u) {
+                Ok(o) => return Ok(o),
+                Err(e) => last = Some(e),
+            },
+            None => {
+                // The public API's own check, worded without the usual prefix.
+                last = Some(virtsh_api::Error::raw(
+                    virtsh_api::ErrorKind::InvalidArg,
+                    format!("uuidstr in {api} must be a valid UUID"),
+                ))
+            }
+        }
+    }
+    if by_name {
+        match name_lookup(text) {
+            Ok(o) => return Ok(o),
+            Err(e) => last = Some(e),
+        }
+    }
+    let line = format!("failed to get {what} '{text}'");
+    Err(match last {
+        Some(e) => CmdError::with(line, e),
+        None => CmdError::msg(line),
+    })
+}
+
+/// The `--network` option, by UUID and/or name.
+fn network_by(
+    sh: &Shell,
+    cmd: &ParsedCmd,
+    by_uuid: bool,
+    by_name: bool,
+) -> Result<Network, CmdError> {
+    let text = req_str(cmd, "network")?;
+    let conn = sh.conn()?;
+    lookup_by(
+        text,
+        by_uuid,
+        by_name,
+        "network",
+        "virNetworkLookupByUUIDString",
+        |u| conn.lookup_network_by_uuid(u),
+        |n| conn.lookup_network_by_name(n),
+    )
+}
+
+fn network(sh: &Shell, cmd: &ParsedCmd) -> Result<Network, CmdError> {
+    network_by(sh, cmd, true, true)
+}
+
+#[derive(Serialize)]
+struct NetEntry {
+    name: String,
+    uuid: String,
+    active: bool,
+    /// null when the driver cannot tell.
+    autostart: Option<bool>,
+    persistent: bool,
+}
+
+/// `net-list`. JSON: `[{"name", "uuid", "active": bool, "autostart": bool|null,
+/// "persistent": bool}]`, sorted by name as the table is.
+pub fn cmd_net_list(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
+    let mut f = L::ACTIVE;
+    if cmd.has("inactive") {
+        f = L::INACTIVE;
+    }
+    if cmd.has("all") {
+        f = L::ACTIVE | L::INACTIVE;
+    }
+    for (opt, bit) in [
+        ("persistent", L::PERSISTENT),
+        ("transient", L::TRANSIENT),
+        ("autostart", L::AUTOSTART),
+        ("no-autostart", L::NO_AUTOSTART),
+    ] {
+        if cmd.has(opt) {
+            f |= bit;
+        }
+    }
+    let (opt_name, opt_uuid) = (cmd.has("name"), cmd.has("uuid"));
+    if usize::from(cmd.has("table")) + usize::from(opt_name) + usize::from(opt_uuid) > 1 {
+        return Err(CmdError::msg(
+            "Only one argument from --table, --name and --uuid may be specified.",
+        ));
+    }
+    let conn = sh.conn()?;
+    let mut nets = conn
+        .list_all_networks(f)
+        .map_err(|e| CmdError::with("Failed to list networks", e))?;
+    nets.sort_by_key(|n| n.name.to_lowercase());
+    let entries: Vec<NetEntry> = nets
+        .iter()
+        .map(|n| NetEntry {
+            name: n.name.clone(),
+            uuid: n.uuid.to_string(),
+            // virNetworkIsActive / IsPersistent returning -1 print as true in virsh.
+            active: conn.network_is_active(n).unwrap_or(true),
+            autostart: conn.network_autostart(n).ok(),
+            persistent: conn.network_is_persistent(n).unwrap_or(true),
+        })
+        .collect();
+    if sh.json() {
+        return sh.print_json(&entries);
+    }
+    let mut out = String::new();
+    if opt_uuid || opt_name {
+        for e in &entries {
+            out.push_str(if opt_uuid { &e.uuid } else { &e.name });
+            out.push('\n');
+        }
+        sh.print(&out);
+        return Ok(());
+    }
+    let mut t = crate::output::Table::new(&["Name", "State", "Autostart", "Persistent"]);
+    for e in entries {
+        t.add_row(vec![
+            e.name,
+            if e.active { "active" } else { "inactive" }.to_string(),
+            match e.autostart {
+                None => "no autostart",
+                Some(a) => yes_no(a),
+            }
+            .to_string(),
+            yes_no(e.persistent).to_string(),
+        ]);
+    }
+    let text = t.render(!sh.quiet);
+    sh.print(&text);
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct NetInfo {
+    name: String,
+    uuid: String,
+    active: Option<bool>,
+    persistent: Option<bool>,
+    autostart: Option<bool>,
+    bridge: Option<String>,
+}
+
+/// `net-info`. JSON: `{"name", "uuid", "active", "persistent", "autostart", "bridge"}`, each
+/// but the first two null when the driver cannot tell.
+pub fn cmd_net_info(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
+    let net = network(sh, cmd)?;
+    let conn = sh.conn()?;
+    let info = NetInfo {
+        name: net.name.clone(),
+        uuid: net.uuid.to_string(),
+        active: conn.network_is_active(&net).ok(),
+        persistent: conn.network_is_persistent(&net).ok(),
+        autostart: conn.network_autostart(&net).ok(),
+        bridge: conn.network_bridge_name(&net).ok(),
+    };
+    if sh.json() {
+        return sh.print_json(&info);
+    }
+    let mut o = String::new();
+    let mut line = |k: &str, v: &str| o.push_str(&format!("{k:<15} {v}\n"));
+    line("Name:", &info.name);
+    line("UUID:", &info.uuid);
+    if let Some(a) = info.active {
+        line("Active:", yes_no(a));
+    }
+    line("Persistent:", info.persistent.map_or("unknown", yes_no));
+    line("Autostart:", info.autostart.map_or("no autostart", yes_no));
+    if let Some(b) = &info.bridge {
+        line("Bridge:", b);
+    }
+    sh.print(&o);
+    Ok(())
+}
+
+/// `net-dumpxml`: the XML (never JSON), or what `--xpath` selects.
+pub fn cmd_net_dumpxml(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
+    let net = network(sh, cmd)?;
+    let mut f = 0;
+    if cmd.has("inactive") {
+        f |= 1; // VIR_NETWORK_XML_INACTIVE
+    }
+    let xml = sh.conn()?.network_xml(&net, f)?;
+    crate::commands::domain::print_xml_or_xpath(sh, cmd, &xml)
+}
+
+pub fn cmd_net_define(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
+    let file = req_str(cmd, "file")?;
+    let validate = cmd.has("validate");
+    let xml = read_file(file)?;
+    let api = if validate {
+        "virNetworkDefineXMLFlags"
+    } else {
+        "virNetworkDefineXML"
+    };
+    let net = sh
+        .writable(api)
+        .and_then(|c| c.define_network(&xml, u32::from(validate)))
+        .map_err(|e| CmdError::with(format!("Failed to define network from {file}"), e))?;
+    sh.print_extra(&format!("Network {} defined from {file}\n", net.name));
+    Ok(())
+}
+
+pub fn cmd_net_create(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
+    let file = req_str(cmd, "file")?;
+    let validate = cmd.has("validate");
+    let xml = read_file(file)?;
+    let api = if validate {
+        "virNetworkCreateXMLFlags"
+    } else {
+        "virNetworkCreateXML"
+    };
+    let net = sh
+        .writable(api)
+        .and_then(|c| c.create_network(&xml, u32::from(validate)))
+        .map_err(|e| CmdError::with(format!("Failed to create network from {file}"), e))?;
+    sh.print_extra(&format!("Network {} created from {file}\n", net.name));
+    Ok(())
+}
+
+/// The shape of net-start / net-destroy / net-undefine: look up, act, report with the name
+/// as given on the command line (virsh prints the option's text, not the object's name).
+fn net_action(
+    sh: &mut Shell,
+    cmd: &ParsedCmd,
+    api: &str,
+    act: impl FnOnce(&dyn virtsh_api::Connection, &Network) -> virtsh_api::Result<()>,
+    done: &str,
+    failed: &str,
+) -> CmdResult {
+    let net = network(sh, cmd)?;
+    let name = req_str(cmd, "network")?.to_string();
+    sh.writable(api)
+        .and_then(|c| act(c, &net))
+        .map_err(|e| CmdError::with(format!("Failed to {failed} network {name}"), e))?;
+    sh.print_extra(&format!("Network {name} {done}\n"));
+    Ok(())
+}
+
+pub fn cmd_net_start(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
+    net_action(
+        sh,
+        cmd,
+        "virNetworkCreate",
+        |c, n| c.start_network(n),
+        "started",
+        "start",
+    )
+}
+
+pub fn cmd_net_destroy(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
+    net_action(
+        sh,
+        cmd,
+        "virNetworkDestroy",
+        |c, n| c.destroy_network(n),
+        "destroyed",
+        "destroy",
+    )
+}
+
+pub fn cmd_net_undefine(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
+    net_action(
+        sh,
+        cmd,
+        "virNetworkUndefine",
+        |c, n| c.undefine_network(n),
+        "has been undefined",
+        "undefine",
+    )
+}
+
+pub fn cmd_net_autostart(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
+    let net = network(sh, cmd)?;
+    let name = req_str(cmd, "network")?.to_string();
+    let on = !cmd.has("disable");
+    let un = if on { "" } else { "un" };
+    sh.writable("virNetworkSetAutostart")
+        .and_then(|c| c.set_network_autostart(&net, on))
+        .map_err(|e| {
+            CmdError::with(format!("failed to {un}mark network {name} as autostarted"), e)
+        })?;
+    sh.print_extra(&format!("Network {name} {un}marked as autostarted\n"));
+    Ok(())
+}
+
+/// `net-uuid`. JSON: the UUID as a string.
+pub fn cmd_net_uuid(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
+    let net = network_by(sh, cmd, false, true)?;
+    if sh.json() {
+        return sh.print_json(&net.uuid.to_string());
+    }
+    sh.print(&format!("{}\n", net.uuid));
+    Ok(())
+}
+
+/// `net-name`. JSON: the name as a string.
+pub fn cmd_net_name(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
+    let net = network_by(sh, cmd, true, false)?;
+    if sh.json() {
+        return sh.print_json(&net.name);
+    }
+    sh.print(&format!("{}\n", net.name));
+    Ok(())
+}
+
+pub fn cmd_net_edit(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
+    let net = network(sh, cmd)?;
+    let before = sh.conn()?.network_xml(&net, 1)?;
+    let after = edit_text(&before, "network")?;
+    if after == before {
+        sh.print_extra(&format!(
+            "Network {} XML configuration not changed.\n",
+            net.name
+        ));
+        return Ok(());
+    }
+    let new = sh
+        .writable("virNetworkDefineXML")
+        .and_then(|c| c.define_network(&after, 0))?;
+    sh.print_extra(&format!(
+        "Network {} XML configuration edited.\n",
+        new.name
+    ));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_parse_is_lenient_like_libvirt() {
+        let u = "dd8fe884-6c02-601e-7551-cca97df1c5df";
+        assert_eq!(parse_uuid_c(u).unwrap().to_string(), u);
+        assert!(parse_uuid_c("dd8fe884 6c02 601e 7551 cca97df1c5df").is_some());
+        assert!(parse_uuid_c("dd8fe8846c02601e7551cca97df1c5df----").is_none());
+        assert!(parse_uuid_c("dd8fe884-6c02-601e-7551-cca97df1c5dx").is_none());
+        assert!(parse_uuid_c(" dd8fe8846c02601e7551cca97df1c5df ").is_some());
+        assert!(parse_uuid_c("dd8fe8846c02601e7551cca97df1c5d").is_none());
+    }
+}

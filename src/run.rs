@@ -1,0 +1,157 @@
+//! From argv to exit status: global options, the connection, then commands.
+
+use crate::cli::{self, VersionKind};
+use crate::parse::{self, ArgvTokens, ParsedCmd, StringTokens, Tokens};
+use crate::shell::{find_command, OutputFormat, Shell};
+use std::time::Instant;
+
+/// The libvirt release whose virsh we reproduce; `--version` reports it so scripts that gate on
+/// virsh's version keep working.
+pub const LIBVIRT_COMPAT_VERSION: &str = "9.0.0";
+
+pub fn main(args: &[String]) -> i32 {
+    let g = match cli::parse(args.get(1..).unwrap_or_default()) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    for w in &g.warnings {
+        eprintln!("error: {w}");
+    }
+    if g.help {
+        print!("{}", crate::commands::virsh::usage(&invoked_as(args.first().map(String::as_str).unwrap_or("virtsh"))));
+        return 0;
+    }
+    match g.version {
+        Some(VersionKind::Short) => {
+            println!("{LIBVIRT_COMPAT_VERSION}");
+            return 0;
+        }
+        Some(VersionKind::Long) => {
+            print!("{}", crate::commands::virsh::long_version(&invoked_as(args.first().map(String::as_str).unwrap_or("virtsh"))));
+            return 0;
+        }
+        None => {}
+    }
+
+    let mut sh = Shell::new();
+    sh.prog = invoked_as(args.first().map(String::as_str).unwrap_or("virtsh"));
+    sh.readonly = g.readonly;
+    sh.quiet = g.quiet;
+    sh.timing = g.timing;
+    sh.debug = g.debug.unwrap_or(-1);
+    sh.output = g.output.unwrap_or(OutputFormat::Text);
+    if let Some(e) = &g.escape {
+        sh.escape_char = e.clone();
+    }
+    let uri = crate::connect::resolve_uri(g.connect.as_deref());
+    if let Err(lines) = sh.connect(&uri, g.readonly) {
+        for l in lines {
+            eprintln!("error: {l}");
+        }
+        return 1;
+    }
+
+    if g.rest.is_empty() {
+        sh.interactive = true;
+        return crate::repl::run(&mut sh);
+    }
+    let parsed = if g.rest.len() == 1 {
+        parse::parse_all(&mut StringTokens::new(&g.rest[0]), &find_command)
+    } else {
+        parse::parse_all(
+            &mut ArgvTokens::new(g.rest.iter().cloned()),
+            &find_command,
+        )
+    };
+    match parsed {
+        Ok(cmds) => {
+            if run_all(&mut sh, &cmds) {
+                0
+            } else {
+                1
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
+
+/// Parse and run one line typed at the prompt.
+pub fn run_line(sh: &mut Shell, line: &str) -> bool {
+    let mut tokens = StringTokens::new(line);
+    run_tokens(sh, &mut tokens)
+}
+
+fn run_tokens(sh: &mut Shell, tokens: &mut dyn Tokens) -> bool {
+    match parse::parse_all(tokens, &find_command) {
+        Ok(cmds) => run_all(sh, &cmds),
+        Err(e) => {
+            sh.error(&e);
+            false
+        }
+    }
+}
+
+/// Run commands in order, as vshCommandRun does: each one's failure is reported and the next
+/// still runs; the result is the last command's. A blank line follows each command's output
+/// (not under --quiet), or the timing when --timing is on.
+pub fn run_all(sh: &mut Shell, cmds: &[ParsedCmd]) -> bool {
+    let mut ok = true;
+    for cmd in cmds {
+        let start = Instant::now();
+        ok = run_one(sh, cmd);
+        let elapsed = start.elapsed();
+        if matches!(cmd.def.name, "quit" | "exit") {
+            sh.flush();
+            return ok;
+        }
+        if sh.timing {
+            sh.print(&format!(
+                "\n(Time: {:.3} ms)\n\n",
+                elapsed.as_secs_f64() * 1000.0
+            ));
+        } else {
+            sh.print_extra("\n");
+        }
+        sh.flush();
+    }
+    ok
+}
+
+fn run_one(sh: &mut Shell, cmd: &ParsedCmd) -> bool {
+    let Some(handler) = crate::commands::handler(cmd.def.name) else {
+        sh.error(&format!(
+            "command '{}' is not implemented by virtsh yet",
+            cmd.def.name
+        ));
+        return false;
+    };
+    if !cmd.def.no_connect && sh.conn.is_none() {
+        sh.error("no valid connection");
+        return false;
+    }
+    match handler(sh, cmd) {
+        Ok(()) => true,
+        Err(e) => {
+            sh.flush();
+            for line in &e.lines {
+                eprintln!("error: {line}");
+            }
+            false
+        }
+    }
+}
+
+/// `virsh` when run through a symlink of that name, `virtsh` otherwise.
+fn invoked_as(argv0: &str) -> String {
+    let base = std::path::Path::new(argv0)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("virtsh");
+    if base == "virsh" { "virsh" } else { "virtsh" }.to_string()
+}

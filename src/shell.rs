@@ -1,0 +1,179 @@
+//! The shell's state between commands: the connection, the global modes, and output.
+//!
+//! Output of a command is collected and written when the command ends, stdout first, so that
+//! error lines (stderr) never interleave with half a table.
+
+use crate::def::CommandDef;
+use crate::parse::ParsedCmd;
+use std::io::Write;
+use virtsh_api::Connection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// virsh's own text, byte for byte.
+    Text,
+    /// `--output json`: one JSON document per command.
+    Json,
+}
+
+/// An error a command reports: each line is printed as `error: LINE` (virsh prints its own
+/// context line, then libvirt's message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CmdError {
+    pub lines: Vec<String>,
+}
+
+impl CmdError {
+    pub fn msg(line: impl Into<String>) -> Self {
+        CmdError {
+            lines: vec![line.into()],
+        }
+    }
+
+    /// Our context line followed by the driver's message.
+    pub fn with(context: impl Into<String>, err: virtsh_api::Error) -> Self {
+        CmdError {
+            lines: vec![context.into(), err.message],
+        }
+    }
+}
+
+impl From<virtsh_api::Error> for CmdError {
+    fn from(e: virtsh_api::Error) -> Self {
+        CmdError::msg(e.message)
+    }
+}
+
+pub type CmdResult = Result<(), CmdError>;
+
+pub type Handler = fn(&mut Shell, &ParsedCmd) -> CmdResult;
+
+pub struct Shell {
+    pub conn: Option<Box<dyn Connection>>,
+    /// The URI asked for (`-c`, the environment, or the default).
+    pub uri: Option<String>,
+    pub readonly: bool,
+    pub quiet: bool,
+    pub timing: bool,
+    pub debug: i32,
+    pub output: OutputFormat,
+    pub interactive: bool,
+    pub escape_char: String,
+    /// Set by `quit`/`exit`.
+    pub quit: bool,
+    /// The name we were invoked as, for prompts and banners (`virsh` through a symlink).
+    pub prog: String,
+    out: String,
+}
+
+impl Shell {
+    pub fn new() -> Self {
+        Shell {
+            conn: None,
+            uri: None,
+            readonly: false,
+            quiet: false,
+            timing: false,
+            debug: -1,
+            output: OutputFormat::Text,
+            interactive: false,
+            escape_char: "^]".into(),
+            quit: false,
+            prog: "virtsh".into(),
+            out: String::new(),
+        }
+    }
+
+    /// Print as virsh's vshPrint: always.
+    pub fn print(&mut self, s: &str) {
+        self.out.push_str(s);
+    }
+
+    /// Print as virsh's vshPrintExtra: not under `--quiet`.
+    pub fn print_extra(&mut self, s: &str) {
+        if !self.quiet {
+            self.out.push_str(s);
+        }
+    }
+
+    pub fn json(&self) -> bool {
+        self.output == OutputFormat::Json
+    }
+
+    /// Print one JSON value (pretty, newline-terminated).
+    pub fn print_json<T: serde::Serialize>(&mut self, value: &T) -> CmdResult {
+        let text = serde_json::to_string_pretty(value)
+            .map_err(|e| CmdError::msg(format!("cannot format JSON: {e}")))?;
+        self.out.push_str(&text);
+        self.out.push('\n');
+        Ok(())
+    }
+
+    /// Write what the command printed so far.
+    pub fn flush(&mut self) {
+        if self.out.is_empty() {
+            return;
+        }
+        let mut stdout = std::io::stdout().lock();
+        // A closed pipe (`virtsh list | head -1`) is not an error worth reporting.
+        let _ = stdout.write_all(self.out.as_bytes());
+        let _ = stdout.flush();
+        self.out.clear();
+    }
+
+    /// Print an error line now, after what stdout already has.
+    pub fn error(&mut self, line: &str) {
+        self.flush();
+        eprintln!("error: {line}");
+    }
+
+    pub fn conn(&self) -> Result<&dyn Connection, CmdError> {
+        self.conn
+            .as_deref()
+            .ok_or_else(|| CmdError::msg("no valid connection"))
+    }
+
+    /// Refuse a state change on a read-only connection, worded as libvirt's public API layer
+    /// words it (the API name is part of the message).
+    pub fn writable(&self, api: &str) -> Result<&dyn Connection, virtsh_api::Error> {
+        if self.readonly {
+            return Err(virtsh_api::Error::new(
+                virtsh_api::ErrorKind::OperationDenied,
+                format!("read only access prevents {api}"),
+            ));
+        }
+        self.conn
+            .as_deref()
+            .ok_or_else(|| virtsh_api::Error::internal("no valid connection"))
+    }
+}
+
+impl Default for Shell {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Find a command declaration by name.
+pub fn find_command(name: &str) -> Option<&'static CommandDef> {
+    crate::defs::find(name)
+}
+
+impl Shell {
+    /// Open `uri` and make it the current connection. On failure the old connection is kept
+    /// and the lines to report are returned (virsh's "failed to connect to the hypervisor").
+    pub fn connect(&mut self, uri: &str, readonly: bool) -> Result<(), Vec<String>> {
+        match crate::connect::open(uri) {
+            Ok(conn) => {
+                self.conn = Some(conn);
+                self.uri = Some(uri.to_string());
+                self.readonly = readonly;
+                Ok(())
+            }
+            Err(e) => Err(vec![
+                "failed to connect to the hypervisor".to_string(),
+                e.message,
+            ]),
+        }
+    }
+}
