@@ -142,6 +142,7 @@ impl<I: Iterator<Item = String>> Tokens for ArgvTokens<I> {
 }
 
 /// Parse every command in `tokens`. Like virsh, one error rejects the whole input: nothing runs.
+/// The error may span several lines (one per missing option); each is printed as `error: LINE`.
 pub fn parse_all(
     tokens: &mut dyn Tokens,
     find: &dyn Fn(&str) -> Option<&'static CommandDef>,
@@ -259,19 +260,21 @@ fn parse_one(
             ended,
         ));
     }
-    if let Some(missing) = def
+    // Every missing required option is reported, one line each, as vshCommandCheckOpts does.
+    let missing: Vec<String> = def
         .opts
         .iter()
         .enumerate()
-        .find(|(i, o)| o.required && !seen[*i])
-        .map(|(_, o)| o)
-    {
-        return Err(match missing.kind {
+        .filter(|(i, o)| o.required && !seen[*i])
+        .map(|(_, o)| match o.kind {
             OptKind::Data | OptKind::Argv => {
-                format!("command '{}' requires <{}> option", def.name, missing.name)
+                format!("command '{}' requires <{}> option", def.name, o.name)
             }
-            _ => format!("command '{}' requires --{} option", def.name, missing.name),
-        });
+            _ => format!("command '{}' requires --{} option", def.name, o.name),
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(missing.join("\n"));
     }
     Ok((Some(ParsedCmd { def, opts }), ended))
 }
@@ -283,27 +286,24 @@ fn lookup_option(
     name: &str,
     value: &mut Option<String>,
 ) -> Result<Option<(usize, &'static OptDef)>, String> {
-    let mut wanted = name.to_string();
-    for (i, opt) in def.opts.iter().enumerate() {
-        if opt.name != wanted {
-            continue;
-        }
-        if let OptKind::Alias(target) = opt.kind {
-            match target.split_once('=') {
-                Some((t, v)) => {
-                    if value.is_some() {
-                        return Err(format!("invalid '=' after option --{}", opt.name));
-                    }
-                    *value = Some(v.to_string());
-                    wanted = t.to_string();
-                }
-                None => wanted = target.to_string(),
-            }
-            continue;
-        }
+    let find = |n: &str| def.opts.iter().enumerate().find(|(_, o)| o.name == n);
+    let Some((i, opt)) = find(name) else {
+        return Ok(None);
+    };
+    let OptKind::Alias(target) = opt.kind else {
         return Ok(Some((i, opt)));
-    }
-    Ok(None)
+    };
+    let target_name = match target.split_once('=') {
+        Some((t, v)) => {
+            if value.is_some() {
+                return Err(format!("invalid '=' after option --{}", opt.name));
+            }
+            *value = Some(v.to_string());
+            t
+        }
+        None => target,
+    };
+    Ok(find(target_name).filter(|(_, o)| !matches!(o.kind, OptKind::Alias(_))))
 }
 
 #[cfg(test)]
@@ -338,11 +338,11 @@ mod tests {
 
     #[test]
     fn positional_and_named() {
-        let c = &parse("setvcpus test 2 --live")[0];
+        let c = &parse("setvcpus test 2 --live").unwrap()[0];
         assert_eq!(c.get("domain"), Some("test"));
         assert_eq!(c.get("count"), Some("2"));
         assert!(c.has("live"));
-        let c = &parse("setvcpus --count=3 --domain x")[0];
+        let c = &parse("setvcpus --count=3 --domain x").unwrap()[0];
         assert_eq!(c.get("count"), Some("3"));
         assert_eq!(c.get("domain"), Some("x"));
     }
@@ -356,9 +356,10 @@ mod tests {
         );
         assert_eq!(
             parse("setvcpus").unwrap_err(),
-            "command 'setvcpus' requires <domain> option"
+            "command 'setvcpus' requires <domain> option\ncommand 'setvcpus' requires --count option"
         );
-        assert_eq!(parse("setvcpus x 1 y 2").unwrap_err(), "unexpected data 'y'");
+        // 'y' fills the optional positional --file; '2' is left over.
+        assert_eq!(parse("setvcpus x 1 y 2").unwrap_err(), "unexpected data '2'");
         assert_eq!(
             parse("setvcpus x 1 --live=1").unwrap_err(),
             "invalid '=' after option --live"
@@ -384,20 +385,20 @@ mod tests {
 
     #[test]
     fn help_option_becomes_help_command() {
-        let c = &parse("setvcpus --help")[0];
+        let c = &parse("setvcpus --help").unwrap()[0];
         assert_eq!(c.def.name, "help");
         assert_eq!(c.get("command"), Some("setvcpus"));
     }
 
     #[test]
     fn alias_maps_to_target() {
-        let c = &parse("setvcpus d 1 --current-alias")[0];
+        let c = &parse("setvcpus d 1 --current-alias").unwrap()[0];
         assert!(c.has("live"));
     }
 
     #[test]
     fn double_dash_ends_options() {
-        let c = &parse("echo -- --not-an-option")[0];
+        let c = &parse("echo -- --not-an-option").unwrap()[0];
         assert_eq!(c.all("string"), vec!["--not-an-option"]);
     }
 }

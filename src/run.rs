@@ -75,7 +75,9 @@ pub fn main(args: &[String]) -> i32 {
             }
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            for line in e.lines() {
+                eprintln!("error: {line}");
+            }
             1
         }
     }
@@ -91,7 +93,9 @@ fn run_tokens(sh: &mut Shell, tokens: &mut dyn Tokens) -> bool {
     match parse::parse_all(tokens, &find_command) {
         Ok(cmds) => run_all(sh, &cmds),
         Err(e) => {
-            sh.error(&e);
+            for line in e.lines() {
+                sh.error(line);
+            }
             false
         }
     }

@@ -136,9 +136,10 @@ pub fn cmd_setmem(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let f = live_when_current(impact_flags(cmd)?);
     let dom = lookup::domain(sh, cmd)?;
     let kib = kib_option(cmd, "size")?;
+    // virsh adds no line of its own here, unlike setmaxmem.
     sh.writable("virDomainSetMemoryFlags")
         .and_then(|c| c.set_domain_memory(&dom, kib, f))
-        .map_err(|e| CmdError::with("Unable to change MemorySize", e))
+        .map_err(CmdError::from)
 }
 
 pub fn cmd_setmaxmem(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
@@ -193,8 +194,9 @@ pub fn cmd_setvcpus(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
 }
 
 pub fn cmd_vcpucount(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
-    exclusive(cmd, "current", "live")?;
-    exclusive(cmd, "current", "config")?;
+    // Before libvirt 0.9.4 --current meant "not --maximum"; virsh still reads a lone
+    // --current that way, so only --live/--config pick the copy.
+    exclusive(cmd, "live", "config")?;
     exclusive(cmd, "active", "maximum")?;
     exclusive(cmd, "guest", "config")?;
     let dom = lookup::domain(sh, cmd)?;
@@ -253,7 +255,7 @@ pub fn cmd_vcpuinfo(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
                 _ => "no state",
             };
             let affinity = if pretty {
-                cpu_ranges(&v.affinity)
+                format!("{} (out of {})", cpu_ranges(&v.affinity), v.affinity.len())
             } else {
                 v.affinity
                     .iter()
@@ -306,7 +308,16 @@ pub fn cmd_schedinfo(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let dom = lookup::domain(sh, cmd)?;
     let conn = sh.conn()?;
     let (sched, nparams) = conn.domain_scheduler_type(&dom)?;
-    let mut out = format!("{:<15}: {sched}\n", "Scheduler");
+    // The type line is printed before the parameters are fetched, so it stays even when
+    // fetching them fails.
+    sh.print(&format!("{:<15}: {sched}\n", "Scheduler"));
+    let mut out = String::new();
+    // Without --live/--config/--current virsh calls the flag-less API; otherwise the flagged
+    // one, and its getter always adds VIR_TYPED_PARAM_STRING_OKAY (drivers reject it alike).
+    const STRING_OKAY: u32 = 1 << 2;
+    let flagged = f != impact::CURRENT || cmd.has("current");
+    let get_flags = if flagged { f | STRING_OKAY } else { 0 };
+    let conn = sh.conn()?;
     if nparams > 0 {
         let mut updates = Vec::new();
         for s in cmd.all("set") {
@@ -320,7 +331,7 @@ pub fn cmd_schedinfo(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
                 updates.push((name.to_string(), v.to_string()));
             }
         }
-        let current = conn.domain_scheduler_params(&dom, f)?;
+        let current = conn.domain_scheduler_params(&dom, get_flags)?;
         if !updates.is_empty() {
             let mut params = Vec::new();
             for (k, v) in &updates {
@@ -334,7 +345,7 @@ pub fn cmd_schedinfo(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
             sh.writable("virDomainSetSchedulerParametersFlags")
                 .and_then(|c| c.set_domain_scheduler_params(&dom, &params, f))?;
         }
-        let shown = sh.conn()?.domain_scheduler_params(&dom, f)?;
+        let shown = sh.conn()?.domain_scheduler_params(&dom, get_flags)?;
         for p in &shown {
             out.push_str(&format!(
                 "{:<15}: {}\n",

@@ -8,12 +8,17 @@ use virtsh_api::flags;
 
 /// Read the file a define/create command names, with virsh's error for a missing file.
 pub fn read_file(path: &str) -> Result<String, CmdError> {
-    std::fs::read_to_string(path).map_err(|e| {
+    use std::io::Read;
+    let err = |what: &str, e: std::io::Error| {
         CmdError::msg(format!(
-            "Failed to open file '{path}': {}",
+            "Failed to {what} file '{path}': {}",
             crate::commands::virsh::os_err(&e)
         ))
-    })
+    };
+    let mut f = std::fs::File::open(path).map_err(|e| err("open", e))?;
+    let mut text = String::new();
+    f.read_to_string(&mut text).map_err(|e| err("read", e))?;
+    Ok(text)
 }
 
 pub fn cmd_define(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
@@ -210,7 +215,7 @@ pub fn cmd_domrename(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let new_name = lookup::required(cmd, "new-name")?;
     sh.writable("virDomainRename")
         .and_then(|c| c.rename_domain(&dom, new_name))
-        .map_err(|e| CmdError::with("Failed to rename domain", e))?;
+        .map_err(CmdError::from)?;
     sh.print_extra("Domain successfully renamed\n");
     Ok(())
 }
