@@ -159,7 +159,10 @@ pub fn cmd_version(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         Ok(0) => o.push_str(&format!(
             "Cannot extract running {hv_type} hypervisor version\n"
         )),
-        Ok(v) => o.push_str(&format!("Running hypervisor: {hv_type} {}\n", version_str(v))),
+        Ok(v) => o.push_str(&format!(
+            "Running hypervisor: {hv_type} {}\n",
+            version_str(v)
+        )),
     }
     match daemon {
         None => {}
@@ -216,9 +219,9 @@ fn cell_free(sh: &Shell, cell: i32) -> Result<u64, CmdError> {
         ));
     }
     let v = sh.conn()?.cells_free_memory(cell, 1)?;
-    v.first().copied().ok_or_else(|| {
-        CmdError::msg("internal error: no free memory reported for the cell")
-    })
+    v.first()
+        .copied()
+        .ok_or_else(|| CmdError::msg("internal error: no free memory reported for the cell"))
 }
 
 /// `freecell [--cellno N | --all]`. JSON: `{"cells": [{"cell", "free_kib"}], "total_kib"}`.

@@ -373,7 +373,10 @@ pub fn cmd_net_autostart(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     sh.writable("virNetworkSetAutostart")
         .and_then(|c| c.set_network_autostart(&net, on))
         .map_err(|e| {
-            CmdError::with(format!("failed to {un}mark network {name} as autostarted"), e)
+            CmdError::with(
+                format!("failed to {un}mark network {name} as autostarted"),
+                e,
+            )
         })?;
     sh.print_extra(&format!("Network {name} {un}marked as autostarted\n"));
     Ok(())
@@ -399,25 +402,105 @@ pub fn cmd_net_name(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     Ok(())
 }
 
+/// virsh-edit.c, for the objects whose edit is "get the XML, edit it, define it": network
+/// and pool (`what` is "Network" or "Pool", `name` the object's name). `get_xml` fetches the
+/// definition to edit, `define` defines the edited text and returns the new object's name.
+///
+/// As virsh does: the definition is read again before defining, to catch a change made by
+/// someone else meanwhile; on a failure, a terminal is asked whether to edit again, and
+/// without one the failure is reported but the command still ends "edited" (virsh's own
+/// behaviour, object name "(null)" included).
+pub fn edit_object(
+    sh: &mut Shell,
+    what: &str,
+    name: &str,
+    get_xml: &dyn Fn(&Shell) -> virtsh_api::Result<String>,
+    define: &dyn Fn(&Shell, &str) -> virtsh_api::Result<String>,
+) -> CmdResult {
+    use std::io::{BufRead, IsTerminal, Write};
+    let mut doc = get_xml(sh)?;
+    let mut text = doc.clone();
+    'reedit: loop {
+        let edited = edit_text(&text, &what.to_lowercase())?;
+        if edited == doc {
+            sh.print_extra(&format!("{what} {name} XML configuration not changed.\n"));
+            return Ok(());
+        }
+        text = edited.clone();
+        loop {
+            // redefine:
+            let reread = get_xml(sh)?;
+            let (msg, err) = if reread != doc {
+                doc = reread;
+                ("The XML configuration was changed by another user.", None)
+            } else {
+                match define(sh, &edited) {
+                    Ok(new_name) => {
+                        sh.print_extra(&format!("{what} {new_name} XML configuration edited.\n"));
+                        return Ok(());
+                    }
+                    Err(e) => ("Failed.", Some(e)),
+                }
+            };
+            if !std::io::stdin().is_terminal() {
+                sh.error(msg);
+                sh.print_extra(&format!("{what} (null) XML configuration edited.\n"));
+                return Ok(());
+            }
+            if let Some(e) = err {
+                sh.error(&e.message);
+            }
+            let answer = loop {
+                sh.print(&format!("\r{msg} Try again? [y,n,f,?]: "));
+                sh.flush();
+                let mut line = String::new();
+                if std::io::stdin().lock().read_line(&mut line).unwrap_or(0) == 0 {
+                    break 'n';
+                }
+                match line.trim().chars().next().map(|c| c.to_ascii_lowercase()) {
+                    Some('?') => sh.print(
+                        "\ny - yes, start editor again\nn - no, throw away my changes\nf - force, try to redefine again\n? - print this help\n",
+                    ),
+                    Some(c @ ('y' | 'n' | 'f')) => break c,
+                    _ => {}
+                }
+            };
+            sh.print("\r\n");
+            let _ = std::io::stdout().flush();
+            match answer {
+                'y' => continue 'reedit,
+                'f' => continue,
+                _ => return Err(CmdError { lines: vec![] }),
+            }
+        }
+    }
+}
+
+/// virshNetworkGetXMLDesc: the inactive definition, or the live one from servers that do not
+/// know the flag.
+fn net_edit_xml(sh: &Shell, net: &Network) -> virtsh_api::Result<String> {
+    let conn = sh
+        .conn()
+        .map_err(|e| virtsh_api::Error::internal(e.lines.join(" ")))?;
+    match conn.network_xml(net, 1) {
+        Err(e) if e.kind == virtsh_api::ErrorKind::InvalidArg => conn.network_xml(net, 0),
+        r => r,
+    }
+}
+
 pub fn cmd_net_edit(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let net = network(sh, cmd)?;
-    let before = sh.conn()?.network_xml(&net, 1)?;
-    let after = edit_text(&before, "network")?;
-    if after == before {
-        sh.print_extra(&format!(
-            "Network {} XML configuration not changed.\n",
-            net.name
-        ));
-        return Ok(());
-    }
-    let new = sh
-        .writable("virNetworkDefineXML")
-        .and_then(|c| c.define_network(&after, 0))?;
-    sh.print_extra(&format!(
-        "Network {} XML configuration edited.\n",
-        new.name
-    ));
-    Ok(())
+    edit_object(
+        sh,
+        "Network",
+        &net.name.clone(),
+        &|sh| net_edit_xml(sh, &net),
+        &|sh, xml| {
+            sh.writable("virNetworkDefineXML")
+                .and_then(|c| c.define_network(xml, 0))
+                .map(|n| n.name)
+        },
+    )
 }
 
 #[cfg(test)]

@@ -2,9 +2,8 @@
 //! pool-create-as, pool-build, pool-start, pool-destroy, pool-delete, pool-undefine,
 //! pool-autostart, pool-refresh, pool-name, pool-uuid, pool-edit (tools/virsh-pool.c).
 
-use crate::commands::edit::edit_text;
 use crate::commands::lifecycle::read_file;
-use crate::commands::network::{exclusive, lookup_by, opt_str, req_str, yes_no};
+use crate::commands::network::{edit_object, exclusive, lookup_by, opt_str, req_str, yes_no};
 use crate::output::{pretty_capacity, Table};
 use crate::parse::ParsedCmd;
 use crate::shell::{CmdError, CmdResult, Shell};
@@ -187,13 +186,15 @@ pub fn cmd_pool_list(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         match conn.pool_info(p) {
             Err(_) => errors.push(entries.len()),
             Ok(info) => {
-                e.state = Some(if details || sh.output == crate::shell::OutputFormat::Json {
-                    state_str(info.state).to_string()
-                } else if conn.pool_is_active(p).unwrap_or(true) {
-                    "active".to_string()
-                } else {
-                    "inactive".to_string()
-                });
+                e.state = Some(
+                    if details || sh.output == crate::shell::OutputFormat::Json {
+                        state_str(info.state).to_string()
+                    } else if conn.pool_is_active(p).unwrap_or(true) {
+                        "active".to_string()
+                    } else {
+                        "inactive".to_string()
+                    },
+                );
                 if info.state == 2 || info.state == 3 {
                     e.capacity = Some(info.capacity);
                     e.allocation = Some(info.allocation);
@@ -571,17 +572,27 @@ pub fn cmd_pool_uuid(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
 
 pub fn cmd_pool_edit(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let p = pool(sh, cmd)?;
-    let before = sh.conn()?.pool_xml(&p, XML_INACTIVE)?;
-    let after = edit_text(&before, "pool")?;
-    if after == before {
-        sh.print_extra(&format!("Pool {} XML configuration not changed.\n", p.name));
-        return Ok(());
-    }
-    let new = sh
-        .writable("virStoragePoolDefineXML")
-        .and_then(|c| c.define_pool(&after, 0))?;
-    sh.print_extra(&format!("Pool {} XML configuration edited.\n", new.name));
-    Ok(())
+    // Servers that do not know VIR_STORAGE_XML_INACTIVE get asked without it.
+    let flags = match sh.conn()?.pool_xml(&p, XML_INACTIVE) {
+        Err(e) if e.kind == virtsh_api::ErrorKind::InvalidArg => 0,
+        Err(e) => return Err(e.into()),
+        Ok(_) => XML_INACTIVE,
+    };
+    edit_object(
+        sh,
+        "Pool",
+        &p.name.clone(),
+        &|sh| {
+            sh.conn()
+                .map_err(|e| virtsh_api::Error::internal(e.lines.join(" ")))?
+                .pool_xml(&p, flags)
+        },
+        &|sh, xml| {
+            sh.writable("virStoragePoolDefineXML")
+                .and_then(|c| c.define_pool(xml, 0))
+                .map(|p| p.name)
+        },
+    )
 }
 
 #[cfg(test)]

@@ -68,13 +68,11 @@ fn lookup_snapshot(
 
 /// virshGetSnapshotParent: the parent's name, None for a root.
 fn snapshot_parent(sh: &Shell, snap: &DomainSnapshot) -> Result<Option<String>, CmdError> {
-    let fail = |e: Error| {
-        CmdError {
-            lines: vec![
-                e.message,
-                "unable to determine if snapshot has parent".to_string(),
-            ],
-        }
+    let fail = |e: Error| CmdError {
+        lines: vec![
+            e.message,
+            "unable to determine if snapshot has parent".to_string(),
+        ],
     };
     match sh.conn()?.snapshot_parent(snap) {
         Ok(p) => Ok(p.map(|p| p.name)),
@@ -135,8 +133,10 @@ fn snapshot_create(
     from: Option<&str>,
 ) -> CmdResult {
     let create = |sh: &Shell, flags: u32| {
-        sh.writable("virDomainSnapshotCreateXML")
-            .and_then(|c| c.create_snapshot(dom, xml, flags))
+        sh.writable("virDomainSnapshotCreateXML").and_then(|c| {
+            create_flags_check(flags)?;
+            c.create_snapshot(dom, xml, flags)
+        })
     };
     let mut result = create(sh, flags);
     if let Err(e) = &result {
@@ -166,11 +166,31 @@ fn snapshot_create(
             .and_then(|c| c.destroy_domain(dom, 0))?;
     }
     match from {
-        Some(f) => sh.print_extra(&format!(
-            "Domain snapshot {} created from '{f}'",
-            snap.name
-        )),
+        Some(f) => sh.print_extra(&format!("Domain snapshot {} created from '{f}'", snap.name)),
         None => sh.print_extra(&format!("Domain snapshot {} created", snap.name)),
+    }
+    Ok(())
+}
+
+/// The flag rules libvirt's public API checks before it calls the driver
+/// (virDomainSnapshotCreateXML), worded as it words them.
+fn create_flags_check(flags: u32) -> virtsh_api::Result<()> {
+    if flags & C::CURRENT != 0 && flags & C::REDEFINE == 0 {
+        return Err(Error::raw(
+            ErrorKind::InvalidArg,
+            "Flag 'VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE' is required by flag 'VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT'",
+        ));
+    }
+    for (bit, name) in [
+        (C::NO_METADATA, "VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA"),
+        (C::HALT, "VIR_DOMAIN_SNAPSHOT_CREATE_HALT"),
+    ] {
+        if flags & C::REDEFINE != 0 && flags & bit != 0 {
+            return Err(Error::raw(
+                ErrorKind::InvalidArg,
+                format!("Flags 'VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE' and '{name}' are mutually exclusive"),
+            ));
+        }
     }
     Ok(())
 }
@@ -412,10 +432,7 @@ fn tree_print(
     indent: &mut String,
 ) {
     let dev = &list[devid].snap.name;
-    out.push_str(&format!(
-        "{indent}{}{dev}\n",
-        if root { "" } else { "+- " }
-    ));
+    out.push_str(&format!("{indent}{}{dev}\n", if root { "" } else { "+- " }));
     if !root {
         indent.push(if devid == lastdev { ' ' } else { '|' });
         indent.push(' ');
@@ -429,7 +446,14 @@ fn tree_print(
     }
     indent.push_str("  ");
     for &i in &children {
-        tree_print(out, list, i, nextlastdev.unwrap_or(usize::MAX), false, indent);
+        tree_print(
+            out,
+            list,
+            i,
+            nextlastdev.unwrap_or(usize::MAX),
+            false,
+            indent,
+        );
     }
     indent.truncate(indent.len() - 2);
     if nextlastdev.is_none() && devid == lastdev {
@@ -443,9 +467,9 @@ fn tree_print(
 #[derive(Serialize)]
 struct SnapEntry {
     name: String,
-    /// Seconds since the epoch; null when the XML does not say.
-    creation_time: Option<i64>,
-    state: Option<String>,
+    /// Seconds since the epoch.
+    creation_time: i64,
+    state: String,
     parent: Option<String>,
 }
 
@@ -562,8 +586,8 @@ pub fn cmd_snapshot_list(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         };
         entries.push(SnapEntry {
             name: s.snap.name.clone(),
-            creation_time: Some(time),
-            state: Some(state),
+            creation_time: time,
+            state,
             parent,
         });
     }
@@ -578,8 +602,8 @@ pub fn cmd_snapshot_list(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     for e in entries {
         let mut row = vec![
             e.name,
-            e.creation_time.and_then(format_time).unwrap_or_default(),
-            e.state.unwrap_or_default(),
+            format_time(e.creation_time).unwrap_or_default(),
+            e.state,
         ];
         if want_parent {
             row.push(e.parent.unwrap_or_default());
@@ -685,7 +709,11 @@ pub fn cmd_snapshot_info(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
 
 /// `snapshot-dumpxml`: the XML (never JSON), or what `--xpath` selects.
 pub fn cmd_snapshot_dumpxml(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
-    let f = if cmd.has("security-info") { XML_SECURE } else { 0 };
+    let f = if cmd.has("security-info") {
+        XML_SECURE
+    } else {
+        0
+    };
     let name = req_str(cmd, "snapshotname")?;
     let (dom, _) = domain(sh, cmd)?;
     let snap = sh.conn()?.lookup_snapshot(&dom, name)?;
@@ -696,7 +724,11 @@ pub fn cmd_snapshot_dumpxml(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
 /// `snapshot-current DOMAIN [--name] [SNAPSHOTNAME]`: show the current snapshot, or make
 /// SNAPSHOTNAME current. JSON (when showing with --name): the name as a string.
 pub fn cmd_snapshot_current(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
-    let f = if cmd.has("security-info") { XML_SECURE } else { 0 };
+    let f = if cmd.has("security-info") {
+        XML_SECURE
+    } else {
+        0
+    };
     exclusive(cmd, "name", "snapshotname")?;
     let (dom, domname) = domain(sh, cmd)?;
     if let Some(name) = opt_str(cmd, "snapshotname")? {
@@ -764,7 +796,16 @@ pub fn cmd_snapshot_delete(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         f |= DELETE_METADATA_ONLY;
     }
     sh.writable("virDomainSnapshotDelete")
-        .and_then(|c| c.delete_snapshot(&snap, f))
+        .and_then(|c| {
+            // virDomainSnapshotDelete's own check, before the driver.
+            if f & DELETE_CHILDREN != 0 && f & DELETE_CHILDREN_ONLY != 0 {
+                return Err(Error::raw(
+                    ErrorKind::InvalidArg,
+                    "Flags 'VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN' and 'VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN_ONLY' are mutually exclusive",
+                ));
+            }
+            c.delete_snapshot(&snap, f)
+        })
         .map_err(|e| CmdError::with(format!("Failed to delete snapshot {}", snap.name), e))?;
     if f & DELETE_CHILDREN_ONLY != 0 {
         sh.print_extra(&format!("Domain snapshot {} children deleted\n", snap.name));
@@ -780,7 +821,10 @@ mod tests {
 
     #[test]
     fn escapes_like_virbuffer() {
-        assert_eq!(xml_escape("a<b>&'\"\u{1}\tz"), "a&lt;b&gt;&amp;&apos;&quot;\tz");
+        assert_eq!(
+            xml_escape("a<b>&'\"\u{1}\tz"),
+            "a&lt;b&gt;&amp;&apos;&quot;\tz"
+        );
     }
 
     #[test]

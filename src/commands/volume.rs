@@ -36,7 +36,11 @@ fn pretty(v: u64) -> String {
 
 /// virshCommandOptVolBy: the volume named by `--vol`, by name inside `--pool` (when the command
 /// has that option and it is given), else by key, then by path; with virsh's error lines.
-fn vol_lookup(sh: &Shell, cmd: &ParsedCmd, pool_opt_name: Option<&str>) -> Result<StorageVol, CmdError> {
+fn vol_lookup(
+    sh: &Shell,
+    cmd: &ParsedCmd,
+    pool_opt_name: Option<&str>,
+) -> Result<StorageVol, CmdError> {
     let text = req_str(cmd, "vol")?;
     let pool_text = match pool_opt_name {
         Some(p) => opt_str(cmd, p)?,
@@ -127,7 +131,10 @@ fn vol_size(s: &str) -> Result<u64, Option<Error>> {
     let mut v: u64 = 0;
     let mut overflow = false;
     while i < b.len() && b[i].is_ascii_digit() {
-        match v.checked_mul(10).and_then(|v| v.checked_add(u64::from(b[i] - b'0'))) {
+        match v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(b[i] - b'0')))
+        {
             Some(n) => v = n,
             None => overflow = true,
         }
@@ -177,7 +184,9 @@ pub fn cmd_vol_create_as(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         xml.push_str(&format!("  <allocation>{a}</allocation>\n"));
     }
     if let Some(fmt) = format {
-        xml.push_str(&format!("  <target>\n    <format type='{fmt}'/>\n  </target>\n"));
+        xml.push_str(&format!(
+            "  <target>\n    <format type='{fmt}'/>\n  </target>\n"
+        ));
     }
     if let Some(b) = backing {
         let bvol = backing_vol(sh, &pool, b)?;
