@@ -15,6 +15,7 @@ pub mod storage_pool;
 pub mod storage_vol;
 pub mod units;
 pub mod writer;
+pub mod xpath;
 
 pub use capabilities::Capabilities;
 pub use error::{XmlError, XmlErrorKind};
