@@ -33,7 +33,6 @@ pub enum Complete {
     Snapshot,
     File,
     Command,
-    Group,
     Values(&'static [&'static str]),
 }
 
@@ -107,6 +106,8 @@ pub struct Group {
 #[derive(Debug, Clone, Copy)]
 pub struct CommandDef {
     pub name: &'static str,
+    /// Read by the man page and completion generators; help listings go group by group.
+    #[allow(dead_code)]
     pub group: &'static Group,
     /// One line, shown by `help` and `help GROUP`.
     pub help: &'static str,
@@ -117,6 +118,8 @@ pub struct CommandDef {
     pub no_connect: bool,
     /// Another name for `alias_of` (hidden from help listings).
     pub alias_of: Option<&'static str>,
+    /// Runs, and has `help`, but is never listed (virsh's VSH_CMD_FLAG_HIDDEN).
+    pub hidden: bool,
 }
 
 impl CommandDef {
@@ -135,6 +138,7 @@ impl CommandDef {
             opts,
             no_connect: false,
             alias_of: None,
+            hidden: false,
         }
     }
     pub const fn no_connect(mut self) -> Self {
@@ -143,6 +147,10 @@ impl CommandDef {
     }
     pub const fn alias_of(mut self, target: &'static str) -> Self {
         self.alias_of = Some(target);
+        self
+    }
+    pub const fn hidden(mut self) -> Self {
+        self.hidden = true;
         self
     }
     pub fn opt(&self, name: &str) -> Option<&'static OptDef> {

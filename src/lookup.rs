@@ -4,7 +4,7 @@
 use crate::parse::ParsedCmd;
 use crate::shell::{CmdError, Shell};
 use uuid::Uuid;
-use virtsh_api::{Domain, Interface, Network, StoragePool, StorageVol};
+use virtsh_api::Domain;
 
 /// Which spellings of a domain a command accepts.
 #[derive(Clone, Copy)]
@@ -64,65 +64,4 @@ pub fn domain_by(sh: &Shell, text: &str, by: By) -> Result<Domain, CmdError> {
 
 pub fn domain(sh: &Shell, cmd: &ParsedCmd) -> Result<Domain, CmdError> {
     domain_by(sh, required(cmd, "domain")?, BY_ANY)
-}
-
-/// Networks: UUID then name; the name lookup's error is reported after virsh's own line.
-pub fn network_by(sh: &Shell, text: &str) -> Result<Network, CmdError> {
-    let conn = sh.conn()?;
-    if let Some(u) = parse_uuid(text) {
-        if let Ok(n) = conn.lookup_network_by_uuid(&u) {
-            return Ok(n);
-        }
-    }
-    conn.lookup_network_by_name(text)
-        .map_err(|e| not_found("network", text, e))
-}
-
-fn not_found(what: &str, text: &str, e: virtsh_api::Error) -> CmdError {
-    CmdError::with(format!("failed to get {what} '{text}'"), e)
-}
-
-pub fn network(sh: &Shell, cmd: &ParsedCmd) -> Result<Network, CmdError> {
-    network_by(sh, required(cmd, "network")?)
-}
-
-pub fn pool_by(sh: &Shell, text: &str) -> Result<StoragePool, CmdError> {
-    let conn = sh.conn()?;
-    if let Some(u) = parse_uuid(text) {
-        if let Ok(p) = conn.lookup_pool_by_uuid(&u) {
-            return Ok(p);
-        }
-    }
-    conn.lookup_pool_by_name(text)
-        .map_err(|e| not_found("pool", text, e))
-}
-
-pub fn pool(sh: &Shell, cmd: &ParsedCmd) -> Result<StoragePool, CmdError> {
-    pool_by(sh, required(cmd, "pool")?)
-}
-
-/// Volumes: by name inside `--pool` when given, otherwise by key, then by path.
-pub fn vol(sh: &Shell, cmd: &ParsedCmd, opt: &str) -> Result<StorageVol, CmdError> {
-    let text = required(cmd, opt)?;
-    let conn = sh.conn()?;
-    if let Some(pool_name) = cmd.get("pool") {
-        let pool = pool_by(sh, pool_name)?;
-        if let Ok(v) = conn.lookup_vol_by_name(&pool, text) {
-            return Ok(v);
-        }
-    }
-    if let Ok(v) = conn.lookup_vol_by_key(text) {
-        return Ok(v);
-    }
-    conn.lookup_vol_by_path(text)
-        .map_err(|e| not_found("vol", text, e))
-}
-
-pub fn interface_by(sh: &Shell, text: &str) -> Result<Interface, CmdError> {
-    let conn = sh.conn()?;
-    if let Ok(i) = conn.lookup_interface_by_name(text) {
-        return Ok(i);
-    }
-    conn.lookup_interface_by_mac(text)
-        .map_err(|e| not_found("interface", text, e))
 }

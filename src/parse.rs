@@ -47,8 +47,6 @@ pub enum Token {
 
 pub trait Tokens {
     fn next_token(&mut self) -> Result<Token, String>;
-    /// Skip the rest of a comment: until the end of the line.
-    fn skip_comment(&mut self) {}
 }
 
 /// Tokens of one command string, as typed at the prompt or passed as a single argument.

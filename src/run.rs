@@ -2,7 +2,7 @@
 
 use crate::cli::{self, VersionKind};
 use crate::parse::{self, ArgvTokens, ParsedCmd, StringTokens, Tokens};
-use crate::shell::{find_command, OutputFormat, Shell};
+use crate::shell::{find_command, LogLevel, OutputFormat, Shell};
 use std::time::Instant;
 
 /// The libvirt release whose virsh we reproduce; `--version` reports it so scripts that gate on
@@ -41,15 +41,40 @@ pub fn main(args: &[String]) -> i32 {
     sh.readonly = g.readonly;
     sh.quiet = g.quiet;
     sh.timing = g.timing;
-    sh.debug = g.debug.unwrap_or(-1);
+    // VIRSH_DEBUG and VIRSH_LOG_FILE are virsh's environment spellings of -d and -l.
+    sh.debug = g
+        .debug
+        .or_else(|| {
+            std::env::var("VIRSH_DEBUG")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .filter(|n| (0..=4).contains(n))
+        })
+        .unwrap_or(-1);
+    let log_path = g
+        .log
+        .clone()
+        .or_else(|| std::env::var("VIRSH_LOG_FILE").ok().filter(|v| !v.is_empty()));
     sh.output = g.output.unwrap_or(OutputFormat::Text);
     if let Some(e) = &g.escape {
         sh.escape_char = e.clone();
     }
+    if let Some(path) = &log_path {
+        match std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            Ok(f) => sh.log_file = Some(f),
+            Err(e) => {
+                eprintln!(
+                    "error: failed to open the log file. check the log file path: {}",
+                    crate::commands::virsh::os_err(&e)
+                );
+                return 1;
+            }
+        }
+    }
     let uri = crate::connect::resolve_uri(g.connect.as_deref());
     if let Err(lines) = sh.connect(&uri, g.readonly) {
         for l in lines {
-            eprintln!("error: {l}");
+            sh.error(&l);
         }
         return 1;
     }
@@ -59,6 +84,7 @@ pub fn main(args: &[String]) -> i32 {
         return crate::repl::run(&mut sh);
     }
     let parsed = if g.rest.len() == 1 {
+        sh.debug(LogLevel::Info, &format!("commands: \"{}\"", g.rest[0]));
         parse::parse_all(&mut StringTokens::new(&g.rest[0]), &find_command)
     } else {
         parse::parse_all(
@@ -76,7 +102,7 @@ pub fn main(args: &[String]) -> i32 {
         }
         Err(e) => {
             for line in e.lines() {
-                eprintln!("error: {line}");
+                sh.error(line);
             }
             1
         }
@@ -139,12 +165,18 @@ fn run_one(sh: &mut Shell, cmd: &ParsedCmd) -> bool {
         sh.error("no valid connection");
         return false;
     }
+    for (opt, value) in &cmd.opts {
+        let trace = match value {
+            Some(v) => format!("{}: {}(optdata): {v}", cmd.def.name, opt.name),
+            None => format!("{}: {}(bool): (none)", cmd.def.name, opt.name),
+        };
+        sh.debug(LogLevel::Info, &trace);
+    }
     match handler(sh, cmd) {
         Ok(()) => true,
         Err(e) => {
-            sh.flush();
             for line in &e.lines {
-                eprintln!("error: {line}");
+                sh.error(line);
             }
             false
         }

@@ -46,6 +46,23 @@ impl From<virtsh_api::Error> for CmdError {
 
 pub type CmdResult = Result<(), CmdError>;
 
+/// The levels of virsh's messages we emit (vshErrorLevel values: `-d N` shows levels >= N;
+/// virsh's DEBUG 0, NOTICE 2 and WARNING 3 have no emitter here yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Info = 1,
+    Error = 4,
+}
+
+impl LogLevel {
+    fn name(self) -> &'static str {
+        match self {
+            LogLevel::Info => "INFO",
+            LogLevel::Error => "ERROR",
+        }
+    }
+}
+
 pub type Handler = fn(&mut Shell, &ParsedCmd) -> CmdResult;
 
 pub struct Shell {
@@ -63,6 +80,8 @@ pub struct Shell {
     pub quit: bool,
     /// The name we were invoked as, for prompts and banners (`virsh` through a symlink).
     pub prog: String,
+    /// `-l FILE`: errors (and, with `-d`, debug traces) are appended there too.
+    pub log_file: Option<std::fs::File>,
     out: String,
 }
 
@@ -80,6 +99,7 @@ impl Shell {
             escape_char: "^]".into(),
             quit: false,
             prog: "virtsh".into(),
+            log_file: None,
             out: String::new(),
         }
     }
@@ -125,6 +145,33 @@ impl Shell {
     pub fn error(&mut self, line: &str) {
         self.flush();
         eprintln!("error: {line}");
+        self.log(LogLevel::Error, line);
+    }
+
+    /// A debug trace, as vshDebug: printed on stdout when `-d` allows its level, and logged.
+    pub fn debug(&mut self, level: LogLevel, line: &str) {
+        if self.debug >= 0 && level as i32 >= self.debug {
+            self.print(line);
+            self.print("\n");
+            self.log(level, line);
+        }
+    }
+
+    /// Append one line to the `-l` log, in virsh's layout:
+    /// `[YYYY.MM.DD HH:MM:SS virsh PID] LEVEL message`.
+    fn log(&mut self, level: LogLevel, line: &str) {
+        let Some(f) = self.log_file.as_mut() else {
+            return;
+        };
+        let stamp = chrono::Local::now().format("%Y.%m.%d %H:%M:%S");
+        let entry = format!(
+            "[{stamp} {} {}] {} {line}\n",
+            self.prog,
+            std::process::id(),
+            level.name()
+        );
+        // A log that cannot be written must not stop the command; virsh ignores it too.
+        let _ = f.write_all(entry.as_bytes());
     }
 
     pub fn conn(&self) -> Result<&dyn Connection, CmdError> {

@@ -217,3 +217,27 @@ fn names_with_slashes_are_refused() {
     assert!(text(&o.stderr).contains("name a/b cannot contain '/'"), "{}", text(&o.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn log_file_records_errors_in_virsh_layout() {
+    let log = std::env::temp_dir().join(format!("virtsh-log-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let path = log.to_str().expect("utf8 path");
+    virtsh(&["-l", path, "-c", "test:///default", "domid test; dominfo nosuch"]);
+    let text = std::fs::read_to_string(&log).expect("log written");
+    let line = text.lines().next().expect("one line");
+    // [YYYY.MM.DD HH:MM:SS virtsh PID] ERROR message
+    assert!(line.starts_with('['), "{line}");
+    assert!(line.contains(" virtsh "), "{line}");
+    assert!(line.ends_with("] ERROR failed to get domain 'nosuch'"), "{line}");
+    let _ = std::fs::remove_file(&log);
+}
+
+#[test]
+fn debug_level_traces_commands() {
+    let o = virtsh(&["-d", "1", "-c", "test:///default", "domid test"]);
+    assert_eq!(
+        text(&o.stdout),
+        "commands: \"domid test\"\ndomid: domain(optdata): test\n1\n\n"
+    );
+}

@@ -725,7 +725,7 @@ def render_group(gname, keyword, entries):
         if "alias_of" in cmd:
             chain.append(("alias_of", [rs(cmd["alias_of"])]))
         if cmd.get("hidden"):
-            chain.append(("alias_of", [rs(cmd["name"])]))
+            chain.append(("hidden", []))
         e = Call("CommandDef::new",
                  [rs(cmd["name"]), "&GROUP", rs(src["help"]), rs(src["desc"]), opts], chain)
         commands.append(e)

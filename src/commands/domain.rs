@@ -322,7 +322,7 @@ pub fn cmd_schedinfo(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         let mut updates = Vec::new();
         for s in cmd.all("set") {
             let (k, v) = s.split_once('=').ok_or_else(|| {
-                CmdError::msg(format!("Invalid syntax for --set, expecting name=value"))
+                CmdError::msg("Invalid syntax for --set, expecting name=value")
             })?;
             updates.push((k.to_string(), v.to_string()));
         }

@@ -37,7 +37,7 @@ fn group_listing(g: &crate::def::Group, colon: bool) -> String {
         g.keyword,
         if colon { ":" } else { "" }
     );
-    for c in crate::defs::in_group(g).filter(|c| c.alias_of.is_none()) {
+    for c in crate::defs::listed_in_group(g) {
         let _ = writeln!(out, "    {:<30} {}", c.name, c.help);
     }
     out
@@ -212,7 +212,9 @@ pub fn split_commas(s: &str) -> Vec<String> {
         if c == ',' {
             if chars.peek() == Some(&',') {
                 chars.next();
-                out.last_mut().map(|w| w.push(','));
+                if let Some(w) = out.last_mut() {
+                    w.push(',');
+                }
             } else {
                 out.push(String::new());
             }

@@ -15,9 +15,8 @@
 //!   virsh has them; help never prints them.
 //! - A command alias (`nodedev-dettach`) has `alias_of` set to its target and shares the
 //!   target's help and options. `virsh help ALIAS` shows the target.
-//! - A hidden command (virsh's VSH_CMD_FLAG_HIDDEN: `self-test`, `complete`) is declared as an
-//!   alias of itself: it runs, `help NAME` shows it, and the group listings skip it like any
-//!   alias. See [`is_hidden`].
+//! - A hidden command (virsh's VSH_CMD_FLAG_HIDDEN: `self-test`, `complete`) has `hidden` set:
+//!   it runs, `help NAME` shows it, and the group listings skip it.
 //!
 //! Lookups scan the static tables (a few hundred entries): nothing is built at startup.
 
@@ -85,18 +84,9 @@ pub fn all() -> impl Iterator<Item = &'static CommandDef> {
     tables().into_iter().flatten()
 }
 
-/// The command called `name` (an alias is returned as itself; see [`resolve`]).
+/// The command called `name` (an alias is returned as itself; the parser follows it).
 pub fn find(name: &str) -> Option<&'static CommandDef> {
     all().find(|c| c.name == name)
-}
-
-/// The command `name` runs: an alias gives its target, as virsh resolves it.
-pub fn resolve(name: &str) -> Option<&'static CommandDef> {
-    let def = find(name)?;
-    match def.alias_of {
-        Some(target) if target != def.name => find(target).or(Some(def)),
-        _ => Some(def),
-    }
 }
 
 /// A group by its help keyword (`domain`) or its name (`Domain Management`), as `virsh help`
@@ -119,12 +109,7 @@ pub fn in_group(g: &Group) -> std::slice::Iter<'static, CommandDef> {
 
 /// The commands `virsh help` lists for group `g`: neither aliases nor hidden commands.
 pub fn listed_in_group(g: &Group) -> impl Iterator<Item = &'static CommandDef> {
-    in_group(g).filter(|c| c.alias_of.is_none())
-}
-
-/// A command virsh runs but never lists (declared as an alias of itself).
-pub fn is_hidden(def: &CommandDef) -> bool {
-    def.alias_of == Some(def.name)
+    in_group(g).filter(|c| c.alias_of.is_none() && !c.hidden)
 }
 
 #[cfg(test)]
@@ -265,21 +250,23 @@ mod tests {
     #[test]
     fn command_aliases_and_hidden_commands() {
         let aliases: Vec<_> = all()
-            .filter(|c| c.alias_of.is_some() && !is_hidden(c))
+            .filter(|c| c.alias_of.is_some())
             .map(|c| (c.name, c.alias_of.unwrap()))
             .collect();
         assert_eq!(aliases, [("nodedev-dettach", "nodedev-detach")]);
         for c in all().filter(|c| c.alias_of.is_some()) {
             let target = find(c.alias_of.unwrap()).expect("alias target");
             assert_eq!(target.group, c.group);
-            assert!(target.alias_of.is_none() || is_hidden(target));
+            assert!(target.alias_of.is_none());
             assert_eq!((c.help, c.desc), (target.help, target.desc));
             let names = |d: &CommandDef| d.opts.iter().map(|o| o.name).collect::<Vec<_>>();
             assert_eq!(names(c), names(target));
         }
-        assert_eq!(resolve("nodedev-dettach").unwrap().name, "nodedev-detach");
-        assert_eq!(resolve("self-test").unwrap().name, "self-test");
-        let hidden: Vec<_> = all().filter(|c| is_hidden(c)).map(|c| c.name).collect();
+        assert_eq!(
+            find("nodedev-dettach").and_then(|c| c.alias_of),
+            Some("nodedev-detach")
+        );
+        let hidden: Vec<_> = all().filter(|c| c.hidden).map(|c| c.name).collect();
         assert_eq!(hidden, ["self-test", "complete"]);
     }
 

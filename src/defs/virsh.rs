@@ -73,7 +73,7 @@ pub static COMMANDS: &[CommandDef] = &[
         )],
     )
     .no_connect()
-    .alias_of("self-test"),
+    .hidden(),
     CommandDef::new(
         "complete",
         &GROUP,
@@ -82,7 +82,7 @@ pub static COMMANDS: &[CommandDef] = &[
         &[OptDef::argv("string", "partial string to autocomplete")],
     )
     .no_connect()
-    .alias_of("complete"),
+    .hidden(),
     CommandDef::new(
         "connect",
         &GROUP,

@@ -5,6 +5,7 @@
 //! information"). Both carry a position where one is known, so the shell can point into the file.
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
+use std::sync::Arc;
 use thiserror::Error;
 
 /// Which of libvirt's error codes this error mirrors; the shell maps it onto the api error kind.
@@ -33,8 +34,9 @@ pub struct XmlError {
     /// 1-based line and column of the offending text, when known.
     pub line: Option<usize>,
     pub column: Option<usize>,
+    /// Shared, so the error stays small enough to return by value everywhere.
     #[source_code]
-    pub src: Option<NamedSource<String>>,
+    pub src: Option<Arc<NamedSource<String>>>,
     #[label("here")]
     pub span: Option<SourceSpan>,
 }
@@ -77,7 +79,7 @@ impl XmlError {
 
     /// Name the source (a file name, or libvirt's "(domain_definition)") for diagnostics.
     pub fn with_source(mut self, name: &str, text: &str) -> Self {
-        self.src = Some(NamedSource::new(name, text.to_string()));
+        self.src = Some(Arc::new(NamedSource::new(name, text.to_string())));
         self
     }
 
