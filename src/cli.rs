@@ -206,7 +206,10 @@ mod tests {
 
     #[test]
     fn errors_as_virsh() {
-        assert_eq!(p(&["-Z"]).unwrap_err(), "unsupported option '-Z'. See --help.");
+        assert_eq!(
+            p(&["-Z"]).unwrap_err(),
+            "unsupported option '-Z'. See --help."
+        );
         assert_eq!(
             p(&["-c"]).unwrap_err(),
             "option '-c'/'--connect' requires an argument"

@@ -50,7 +50,10 @@ pub fn open(uri_text: &str) -> Result<Box<dyn Connection>, Error> {
         "test" => Ok(Box::new(virtsh_test::open(&uri)?)),
         "qemu" | "lxc" | "xen" | "libxl" => Err(Error::new(
             ErrorKind::NoConnect,
-            format!("{uri_text} (the embedded {} driver is not built yet)", uri.driver),
+            format!(
+                "{uri_text} (the embedded {} driver is not built yet)",
+                uri.driver
+            ),
         )),
         _ => Err(Error::new(ErrorKind::NoConnect, uri_text)),
     }

@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod complete;
 mod connect;
 mod def;
 mod defs;

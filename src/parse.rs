@@ -184,7 +184,10 @@ fn parse_one(
         };
         let is_help = d.name == "help";
         let bytes = tok.as_bytes();
-        if !data_only && bytes.len() > 2 && tok.starts_with("--") && bytes[2].is_ascii_alphanumeric()
+        if !data_only
+            && bytes.len() > 2
+            && tok.starts_with("--")
+            && bytes[2].is_ascii_alphanumeric()
         {
             let (name, mut value) = match tok[2..].split_once('=') {
                 Some((n, v)) => (n.to_string(), Some(v.to_string())),
@@ -218,7 +221,11 @@ fn parse_one(
                     None => match tokens.next_token()? {
                         Token::Arg(v) => v,
                         _ => {
-                            let what = if opt.kind == OptKind::Int { "number" } else { "string" };
+                            let what = if opt.kind == OptKind::Int {
+                                "number"
+                            } else {
+                                "string"
+                            };
                             return Err(format!("expected syntax: --{} <{what}>", opt.name));
                         }
                     },
@@ -357,7 +364,10 @@ mod tests {
             "command 'setvcpus' requires <domain> option\ncommand 'setvcpus' requires --count option"
         );
         // 'y' fills the optional positional --file; '2' is left over.
-        assert_eq!(parse("setvcpus x 1 y 2").unwrap_err(), "unexpected data '2'");
+        assert_eq!(
+            parse("setvcpus x 1 y 2").unwrap_err(),
+            "unexpected data '2'"
+        );
         assert_eq!(
             parse("setvcpus x 1 --live=1").unwrap_err(),
             "invalid '=' after option --live"

@@ -4,13 +4,17 @@
 //! Ctrl-C drops the line, Ctrl-D quits. From a pipe, virsh (through readline) still prints the
 //! banner and the prompt and echoes each line; we do the same so transcripts match.
 
+use crate::complete::{complete, Names};
 use crate::run::run_line;
 use crate::shell::Shell;
 use reedline::{
-    FileBackedHistory, Prompt, PromptEditMode, PromptHistorySearch, Reedline, Signal,
+    default_emacs_keybindings, ColumnarMenu, Completer, Emacs, FileBackedHistory, KeyCode,
+    KeyModifiers, MenuBuilder, Prompt, PromptEditMode, PromptHistorySearch, Reedline,
+    ReedlineEvent, ReedlineMenu, Signal, Span, Suggestion,
 };
 use std::borrow::Cow;
 use std::io::{BufRead, IsTerminal, Write};
+use std::sync::{Arc, Mutex};
 
 const BANNER: &str = "Welcome to {prog}, the virtualization interactive terminal.\n\n\
 Type:  'help' for help with commands\n       'quit' to quit\n\n";
@@ -82,8 +86,53 @@ fn history_path() -> Option<std::path::PathBuf> {
     Some(dir.join("history"))
 }
 
+/// Tab completion at the prompt. The object names are refreshed before each prompt, so
+/// completing never waits on a driver.
+struct LineCompleter {
+    names: Arc<Mutex<Names>>,
+}
+
+impl Completer for LineCompleter {
+    fn complete(&mut self, line: &str, pos: usize) -> Vec<Suggestion> {
+        let line = &line[..pos.min(line.len())];
+        let names = self.names.lock().map(|n| n.clone()).unwrap_or_default();
+        let (start, candidates) = complete(line, &names);
+        candidates
+            .into_iter()
+            .map(|value| Suggestion {
+                append_whitespace: !value.ends_with('/'),
+                value,
+                span: Span::new(start, pos),
+                ..Suggestion::default()
+            })
+            .collect()
+    }
+}
+
 fn run_terminal(sh: &mut Shell) -> i32 {
-    let mut editor = Reedline::create();
+    let names = Arc::new(Mutex::new(Names::default()));
+    let mut keys = default_emacs_keybindings();
+    keys.add_binding(
+        KeyModifiers::NONE,
+        KeyCode::Tab,
+        ReedlineEvent::UntilFound(vec![
+            ReedlineEvent::Menu("completion_menu".into()),
+            ReedlineEvent::MenuNext,
+        ]),
+    );
+    let mut editor = Reedline::create()
+        .with_completer(Box::new(LineCompleter {
+            names: Arc::clone(&names),
+        }))
+        .with_menu(ReedlineMenu::EngineCompleter(Box::new(
+            ColumnarMenu::default()
+                .with_name("completion_menu")
+                .with_marker(""),
+        )))
+        .with_edit_mode(Box::new(Emacs::new(keys)))
+        // Like readline: a single candidate is taken at once, several fill their common prefix.
+        .with_quick_completions(true)
+        .with_partial_completions(true);
     if let Some(path) = history_path() {
         match FileBackedHistory::with_file(history_size(), path) {
             Ok(h) => editor = editor.with_history(Box::new(h)),
@@ -91,6 +140,9 @@ fn run_terminal(sh: &mut Shell) -> i32 {
         }
     }
     loop {
+        if let (Some(conn), Ok(mut n)) = (sh.conn.as_deref(), names.lock()) {
+            *n = Names::collect(conn);
+        }
         let prompt = VirshPrompt(prompt_text(sh));
         match editor.read_line(&prompt) {
             Ok(Signal::Success(line)) => {

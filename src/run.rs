@@ -21,7 +21,12 @@ pub fn main(args: &[String]) -> i32 {
         eprintln!("error: {w}");
     }
     if g.help {
-        print!("{}", crate::commands::virsh::usage(&invoked_as(args.first().map(String::as_str).unwrap_or("virtsh"))));
+        print!(
+            "{}",
+            crate::commands::virsh::usage(&invoked_as(
+                args.first().map(String::as_str).unwrap_or("virtsh")
+            ))
+        );
         return 0;
     }
     match g.version {
@@ -30,7 +35,12 @@ pub fn main(args: &[String]) -> i32 {
             return 0;
         }
         Some(VersionKind::Long) => {
-            print!("{}", crate::commands::virsh::long_version(&invoked_as(args.first().map(String::as_str).unwrap_or("virtsh"))));
+            print!(
+                "{}",
+                crate::commands::virsh::long_version(&invoked_as(
+                    args.first().map(String::as_str).unwrap_or("virtsh")
+                ))
+            );
             return 0;
         }
         None => {}
@@ -51,16 +61,21 @@ pub fn main(args: &[String]) -> i32 {
                 .filter(|n| (0..=4).contains(n))
         })
         .unwrap_or(-1);
-    let log_path = g
-        .log
-        .clone()
-        .or_else(|| std::env::var("VIRSH_LOG_FILE").ok().filter(|v| !v.is_empty()));
+    let log_path = g.log.clone().or_else(|| {
+        std::env::var("VIRSH_LOG_FILE")
+            .ok()
+            .filter(|v| !v.is_empty())
+    });
     sh.output = g.output.unwrap_or(OutputFormat::Text);
     if let Some(e) = &g.escape {
         sh.escape_char = e.clone();
     }
     if let Some(path) = &log_path {
-        match std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             Ok(f) => sh.log_file = Some(f),
             Err(e) => {
                 eprintln!(
@@ -87,10 +102,7 @@ pub fn main(args: &[String]) -> i32 {
         sh.debug(LogLevel::Info, &format!("commands: \"{}\"", g.rest[0]));
         parse::parse_all(&mut StringTokens::new(&g.rest[0]), &find_command)
     } else {
-        parse::parse_all(
-            &mut ArgvTokens::new(g.rest.iter().cloned()),
-            &find_command,
-        )
+        parse::parse_all(&mut ArgvTokens::new(g.rest.iter().cloned()), &find_command)
     };
     match parsed {
         Ok(cmds) => {

@@ -83,7 +83,10 @@ fn unknown_driver_names_the_uri() {
     let o = virtsh(&["-c", "bogus:///x", "list"]);
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
-    assert!(err.starts_with("error: failed to connect to the hypervisor\n"), "{err}");
+    assert!(
+        err.starts_with("error: failed to connect to the hypervisor\n"),
+        "{err}"
+    );
     assert!(err.contains("bogus:///x"), "{err}");
 }
 
@@ -141,13 +144,20 @@ fn version_flags() {
 #[test]
 fn global_option_errors_as_virsh() {
     let o = virtsh(&["-Z"]);
-    assert_eq!(text(&o.stderr), "error: unsupported option '-Z'. See --help.\n");
+    assert_eq!(
+        text(&o.stderr),
+        "error: unsupported option '-Z'. See --help.\n"
+    );
     assert_eq!(o.status.code(), Some(1));
 }
 
 #[test]
 fn interactive_prompt_from_a_pipe() {
-    let o = with_stdin(BIN, &["-c", "test:///default"], "domid test\ncd /\npwd\nquit\n");
+    let o = with_stdin(
+        BIN,
+        &["-c", "test:///default"],
+        "domid test\ncd /\npwd\nquit\n",
+    );
     let out = text(&o.stdout);
     assert!(
         out.starts_with("Welcome to virtsh, the virtualization interactive terminal.\n"),
@@ -195,7 +205,10 @@ fn malformed_xml_points_at_the_line_and_changes_nothing() {
     let cmd = format!("define {}; list --all --name", f.display());
     let o = virtsh(&["-c", "test:///default", &cmd]);
     let err = text(&o.stderr);
-    assert!(err.contains(":4: Opening and ending tag mismatch: memory line 3 and domain"), "{err}");
+    assert!(
+        err.contains(":4: Opening and ending tag mismatch: memory line 3 and domain"),
+        "{err}"
+    );
     assert!(err.contains("\n</domain>\n"), "{err}");
     // The failed define still ends with its blank line; the domain list is unchanged.
     assert_eq!(text(&o.stdout), "\ntest\n\n");
@@ -214,7 +227,11 @@ fn names_with_slashes_are_refused() {
     .expect("write");
     let o = virtsh(&["-c", "test:///default", &format!("define {}", f.display())]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o.stderr).contains("name a/b cannot contain '/'"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("name a/b cannot contain '/'"),
+        "{}",
+        text(&o.stderr)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -223,13 +240,22 @@ fn log_file_records_errors_in_virsh_layout() {
     let log = std::env::temp_dir().join(format!("virtsh-log-{}.log", std::process::id()));
     let _ = std::fs::remove_file(&log);
     let path = log.to_str().expect("utf8 path");
-    virtsh(&["-l", path, "-c", "test:///default", "domid test; dominfo nosuch"]);
+    virtsh(&[
+        "-l",
+        path,
+        "-c",
+        "test:///default",
+        "domid test; dominfo nosuch",
+    ]);
     let text = std::fs::read_to_string(&log).expect("log written");
     let line = text.lines().next().expect("one line");
     // [YYYY.MM.DD HH:MM:SS virtsh PID] ERROR message
     assert!(line.starts_with('['), "{line}");
     assert!(line.contains(" virtsh "), "{line}");
-    assert!(line.ends_with("] ERROR failed to get domain 'nosuch'"), "{line}");
+    assert!(
+        line.ends_with("] ERROR failed to get domain 'nosuch'"),
+        "{line}"
+    );
     let _ = std::fs::remove_file(&log);
 }
 

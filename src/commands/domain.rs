@@ -321,9 +321,9 @@ pub fn cmd_schedinfo(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     if nparams > 0 {
         let mut updates = Vec::new();
         for s in cmd.all("set") {
-            let (k, v) = s.split_once('=').ok_or_else(|| {
-                CmdError::msg("Invalid syntax for --set, expecting name=value")
-            })?;
+            let (k, v) = s
+                .split_once('=')
+                .ok_or_else(|| CmdError::msg("Invalid syntax for --set, expecting name=value"))?;
             updates.push((k.to_string(), v.to_string()));
         }
         for name in ["weight", "cap"] {

@@ -37,9 +37,7 @@ pub fn edit_text(text: &str, what: &str) -> Result<String, CmdError> {
     let result = std::fs::read_to_string(&path).map_err(io);
     let _ = std::fs::remove_file(&path);
     if !status.success() {
-        return Err(CmdError::msg(format!(
-            "{editor}: command failed: {status}"
-        )));
+        return Err(CmdError::msg(format!("{editor}: command failed: {status}")));
     }
     result
 }

@@ -63,7 +63,10 @@ pub fn cmd_undefine(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     for (opt, bit) in [
         ("managed-save", flags::undefine::MANAGED_SAVE),
         ("snapshots-metadata", flags::undefine::SNAPSHOTS_METADATA),
-        ("checkpoints-metadata", flags::undefine::CHECKPOINTS_METADATA),
+        (
+            "checkpoints-metadata",
+            flags::undefine::CHECKPOINTS_METADATA,
+        ),
         ("nvram", flags::undefine::NVRAM),
         ("keep-nvram", flags::undefine::KEEP_NVRAM),
         ("tpm", flags::undefine::TPM),

@@ -3,15 +3,15 @@
 
 pub mod domain;
 pub mod edit;
-pub mod lifecycle;
-pub mod monitor;
 pub mod host;
 pub mod interface;
+pub mod lifecycle;
+pub mod monitor;
 pub mod network;
 pub mod pool;
 pub mod snapshot;
-pub mod volume;
 pub mod virsh;
+pub mod volume;
 pub mod xpath;
 
 use crate::shell::Handler;
@@ -29,6 +29,7 @@ pub fn handler(name: &str) -> Option<Handler> {
         "pwd" => v::cmd_pwd,
         "connect" => v::cmd_connect,
         "quit" | "exit" => v::cmd_quit,
+        "complete" => v::cmd_complete,
         "list" => m::cmd_list,
         "dominfo" => m::cmd_dominfo,
         "domstate" => m::cmd_domstate,

@@ -12,19 +12,47 @@ use virtsh_xml::dom::Element;
 /// virshDomainStateReasonToString
 pub fn reason_str(state: i32, reason: i32) -> &'static str {
     const RUNNING: &[&str] = &[
-        "unknown", "booted", "migrated", "restored", "from snapshot", "unpaused",
-        "migration canceled", "save canceled", "event wakeup", "crashed", "post-copy",
+        "unknown",
+        "booted",
+        "migrated",
+        "restored",
+        "from snapshot",
+        "unpaused",
+        "migration canceled",
+        "save canceled",
+        "event wakeup",
+        "crashed",
+        "post-copy",
         "post-copy failed",
     ];
     const PAUSED: &[&str] = &[
-        "unknown", "user", "migrating", "saving", "dumping", "I/O error", "watchdog",
-        "from snapshot", "shutting down", "creating snapshot", "crashed", "starting up",
-        "post-copy", "post-copy failed", "api error",
+        "unknown",
+        "user",
+        "migrating",
+        "saving",
+        "dumping",
+        "I/O error",
+        "watchdog",
+        "from snapshot",
+        "shutting down",
+        "creating snapshot",
+        "crashed",
+        "starting up",
+        "post-copy",
+        "post-copy failed",
+        "api error",
     ];
     const SHUTDOWN: &[&str] = &["unknown", "user"];
     const SHUTOFF: &[&str] = &[
-        "unknown", "shutdown", "destroyed", "crashed", "migrated", "saved", "failed",
-        "from snapshot", "daemon",
+        "unknown",
+        "shutdown",
+        "destroyed",
+        "crashed",
+        "migrated",
+        "saved",
+        "failed",
+        "from snapshot",
+        "daemon",
     ];
     const CRASHED: &[&str] = &["unknown", "panicked"];
     let table: &[&str] = match state {
@@ -241,7 +269,9 @@ pub fn cmd_dominfo(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         _ => None,
     };
     if sh.json() {
-        let info = info.as_ref().map_err(|e| CmdError::msg(e.message.clone()))?;
+        let info = info
+            .as_ref()
+            .map_err(|e| CmdError::msg(e.message.clone()))?;
         let j = DomInfo {
             id: dom.is_running().then_some(dom.id),
             name: dom.name.clone(),
@@ -261,7 +291,11 @@ pub fn cmd_dominfo(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
                 format!(
                     "{} ({})",
                     l.label,
-                    if l.enforcing { "enforcing" } else { "permissive" }
+                    if l.enforcing {
+                        "enforcing"
+                    } else {
+                        "permissive"
+                    }
                 )
             }),
         };
@@ -327,7 +361,11 @@ pub fn cmd_dominfo(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
                 &format!(
                     "{} ({})",
                     l.label,
-                    if l.enforcing { "enforcing" } else { "permissive" }
+                    if l.enforcing {
+                        "enforcing"
+                    } else {
+                        "permissive"
+                    }
                 ),
             );
         }
@@ -442,12 +480,20 @@ pub fn cmd_domblklist(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let (_, root) = domain_tree(sh, cmd, f)?;
     let details = cmd.has("details");
     let mut entries = Vec::new();
-    for disk in root.at_path("devices").into_iter().flat_map(|d| d.children_named("disk")) {
+    for disk in root
+        .at_path("devices")
+        .into_iter()
+        .flat_map(|d| d.children_named("disk"))
+    {
         let target = disk
             .child("target")
             .and_then(|t| t.attr("dev"))
             .ok_or_else(|| CmdError::msg("unable to query block list"))?;
-        let source = first_attr(disk, "source", &["file", "dev", "dir", "name", "volume", "path"]);
+        let source = first_attr(
+            disk,
+            "source",
+            &["file", "dev", "dir", "name", "volume", "path"],
+        );
         entries.push(BlkEntry {
             kind: disk.attr("type").unwrap_or("").to_string(),
             device: disk.attr("device").unwrap_or("disk").to_string(),
@@ -545,7 +591,11 @@ pub fn cmd_domblkinfo(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     if cmd.has("all") {
         let (dom, root) = domain_tree(sh, cmd, 0)?;
         let mut t = Table::new(&["Target", "Capacity", "Allocation", "Physical"]);
-        for disk in root.at_path("devices").into_iter().flat_map(|d| d.children_named("disk")) {
+        for disk in root
+            .at_path("devices")
+            .into_iter()
+            .flat_map(|d| d.children_named("disk"))
+        {
             let target = disk
                 .child("target")
                 .and_then(|t| t.attr("dev"))
@@ -569,7 +619,9 @@ pub fn cmd_domblkinfo(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     }
     let dom = lookup::domain(sh, cmd)?;
     let Some(device) = cmd.get("device") else {
-        return Err(CmdError::msg("command 'domblkinfo' requires <device> option"));
+        return Err(CmdError::msg(
+            "command 'domblkinfo' requires <device> option",
+        ));
     };
     let info = sh.conn()?.domain_block_info(&dom, device)?;
     if sh.json() {

@@ -98,7 +98,11 @@ pub fn command_help(def: &CommandDef) -> String {
     if !def.desc.is_empty() {
         let _ = writeln!(out, "\n  DESCRIPTION\n    {}", def.desc);
     }
-    if def.opts.iter().any(|o| !matches!(o.kind, OptKind::Alias(_))) {
+    if def
+        .opts
+        .iter()
+        .any(|o| !matches!(o.kind, OptKind::Alias(_)))
+    {
         out.push_str("\n  OPTIONS\n");
         for o in def.opts {
             let label = match o.kind {
@@ -291,6 +295,25 @@ pub fn cmd_connect(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
 
 pub fn cmd_quit(sh: &mut Shell, _cmd: &ParsedCmd) -> CmdResult {
     sh.quit = true;
+    Ok(())
+}
+
+/// The hidden `complete` command: candidates for a partial command line, one per line, for
+/// shell completion scripts.
+pub fn cmd_complete(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
+    let line = cmd.all("string").join(" ");
+    let names = sh
+        .conn
+        .as_deref()
+        .map(crate::complete::Names::collect)
+        .unwrap_or_default();
+    let (_, candidates) = crate::complete::complete(&line, &names);
+    let mut out = String::new();
+    for c in candidates {
+        out.push_str(&c);
+        out.push('\n');
+    }
+    sh.print(&out);
     Ok(())
 }
 

@@ -24,7 +24,10 @@ impl Table {
     pub fn render(&self, with_header: bool) -> String {
         let columns = self.header.len();
         let mut widths = vec![0usize; columns];
-        let counted = with_header.then_some(&self.header).into_iter().chain(&self.rows);
+        let counted = with_header
+            .then_some(&self.header)
+            .into_iter()
+            .chain(&self.rows);
         for row in counted {
             for (w, cell) in widths.iter_mut().zip(row) {
                 *w = (*w).max(display_width(cell));

@@ -69,11 +69,13 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
             .read_event()
             .map_err(|e| malformed(text, reader.error_position() as usize, e.to_string()))?;
         match event {
-            Event::Start(start) | Event::Empty(start)
-                if root.is_some() && stack.is_empty() =>
-            {
+            Event::Start(start) | Event::Empty(start) if root.is_some() && stack.is_empty() => {
                 let _ = start;
-                return Err(malformed(text, pos, "Extra content at the end of the document"));
+                return Err(malformed(
+                    text,
+                    pos,
+                    "Extra content at the end of the document",
+                ));
             }
             Event::Start(start) => {
                 stack.push(element_from(text, pos, &start)?);
@@ -155,11 +157,7 @@ fn element_from(
             .map_err(|e| malformed(text, pos, e.to_string()))?
             .into_owned();
         if el.attrs.iter().any(|(k, _)| *k == key) {
-            return Err(malformed(
-                text,
-                pos,
-                format!("Attribute {key} redefined"),
-            ));
+            return Err(malformed(text, pos, format!("Attribute {key} redefined")));
         }
         el.attrs.push((key, value));
     }
@@ -188,7 +186,11 @@ mod tests {
         let err = parse("<domain>\n  <name>x</name>\n  <memory>1\n</domain>\n").unwrap_err();
         assert_eq!(err.kind, XmlErrorKind::Malformed);
         assert_eq!(err.line, Some(4));
-        assert!(err.message.contains("memory line 3 and domain"), "{}", err.message);
+        assert!(
+            err.message.contains("memory line 3 and domain"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

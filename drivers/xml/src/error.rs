@@ -132,6 +132,9 @@ mod tests {
     fn malformed_message_has_caret() {
         let text = "<a>\n<b>\n</a>";
         let e = XmlError::new(XmlErrorKind::Malformed, "mismatch").at(text, 9);
-        assert_eq!(e.libvirt_message("ctx", text), "(ctx):3: mismatch\n</a>\n-^");
+        assert_eq!(
+            e.libvirt_message("ctx", text),
+            "(ctx):3: mismatch\n</a>\n-^"
+        );
     }
 }
