@@ -85,7 +85,10 @@ pub fn cmd_desc(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         }
         sh.writable("virDomainSetMetadata")
             .and_then(|c| c.set_domain_metadata(&dom, kind, Some(&desc), None, None, f))
-            .map_err(|e| CmdError::with("Failed to set new domain description", e))?;
+            .map_err(|e| {
+                let what = if title { "title" } else { "description" };
+                CmdError::with(format!("Failed to set new domain {what}"), e)
+            })?;
         // virsh ends these (and the description itself) without a newline: the blank line
         // that follows every command finishes the line.
         sh.print_extra(if title {
@@ -187,8 +190,13 @@ pub fn cmd_setvcpus(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     if cmd.has("hotpluggable") {
         f |= flags::vcpu::HOTPLUGGABLE;
     }
+    let api = if f == impact::CURRENT {
+        "virDomainSetVcpus"
+    } else {
+        "virDomainSetVcpusFlags"
+    };
     let f = live_when_current(f);
-    sh.writable("virDomainSetVcpusFlags")
+    sh.writable(api)
         .and_then(|c| c.set_domain_vcpus(&dom, count as u32, f))
         .map_err(CmdError::from)
 }
@@ -342,7 +350,12 @@ pub fn cmd_schedinfo(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
                     .ok_or_else(|| CmdError::msg(format!("invalid value of {k}")))?;
                 params.push(TypedParam::new(k.clone(), value));
             }
-            sh.writable("virDomainSetSchedulerParametersFlags")
+            let api = if flagged {
+                "virDomainSetSchedulerParametersFlags"
+            } else {
+                "virDomainSetSchedulerParameters"
+            };
+            sh.writable(api)
                 .and_then(|c| c.set_domain_scheduler_params(&dom, &params, f))?;
         }
         let shown = sh.conn()?.domain_scheduler_params(&dom, get_flags)?;

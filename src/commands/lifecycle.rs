@@ -28,8 +28,14 @@ pub fn cmd_define(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     if cmd.has("validate") {
         f |= 1; // VIR_DOMAIN_DEFINE_VALIDATE
     }
+    // virsh calls the flag-less API when it has no flag to pass; the name shows in errors.
+    let api = if f == 0 {
+        "virDomainDefineXML"
+    } else {
+        "virDomainDefineXMLFlags"
+    };
     let dom = sh
-        .writable("virDomainDefineXMLFlags")
+        .writable(api)
         .and_then(|c| c.define_domain(&xml, f))
         .map_err(|e| CmdError::with(format!("Failed to define domain from {file}"), e))?;
     sh.print_extra(&format!("Domain '{}' defined from {file}\n", dom.name));
@@ -133,7 +139,12 @@ fn shutdown_mode(cmd: &ParsedCmd) -> Result<u32, CmdError> {
 pub fn cmd_shutdown(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let f = shutdown_mode(cmd)?;
     let dom = lookup::domain(sh, cmd)?;
-    sh.writable("virDomainShutdownFlags")
+    let api = if f == 0 {
+        "virDomainShutdown"
+    } else {
+        "virDomainShutdownFlags"
+    };
+    sh.writable(api)
         .and_then(|c| c.shutdown_domain(&dom, f))
         .map_err(|e| CmdError::with(format!("Failed to shutdown domain '{}'", dom.name), e))?;
     sh.print_extra(&format!("Domain '{}' is being shutdown\n", dom.name));
