@@ -6,15 +6,15 @@ use virtsh_api::{Connection, Error, ErrorKind, Uri};
 /// The URI used when neither `-c` nor the environment names one: the embedded QEMU driver,
 /// system instance for root and session instance otherwise (libvirt's own rule).
 pub fn default_uri() -> String {
-    if nix_is_root() {
+    if is_root() {
         "qemu:///system".into()
     } else {
         "qemu:///session".into()
     }
 }
 
-fn nix_is_root() -> bool {
-    // SAFETY-free check: /proc/self/status is always readable for our own process.
+pub fn is_root() -> bool {
+    // /proc/self/status is always readable for our own process: no libc call needed.
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -25,13 +25,21 @@ fn nix_is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// Resolve the URI to use: `-c`, then VIRSH_DEFAULT_CONNECT_URI, then LIBVIRT_DEFAULT_URI.
+/// Resolve the URI to use: `-c`, then VIRSH_DEFAULT_CONNECT_URI, then LIBVIRT_DEFAULT_URI, then
+/// `uri_default` of libvirt.conf, then the embedded default; an alias from libvirt.conf's
+/// `uri_aliases` stands for its URI.
 pub fn resolve_uri(explicit: Option<&str>) -> String {
-    explicit
+    let conf = crate::libvirt_conf::LibvirtConf::load();
+    let name = explicit
         .map(str::to_string)
         .or_else(|| non_empty_env("VIRSH_DEFAULT_CONNECT_URI"))
         .or_else(|| non_empty_env("LIBVIRT_DEFAULT_URI"))
-        .unwrap_or_else(default_uri)
+        .or_else(|| conf.uri_default.clone())
+        .unwrap_or_else(default_uri);
+    match conf.resolve_alias(&name) {
+        Some(uri) => uri.to_string(),
+        None => name,
+    }
 }
 
 fn non_empty_env(key: &str) -> Option<String> {

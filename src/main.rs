@@ -10,6 +10,7 @@ mod complete;
 mod connect;
 mod def;
 mod defs;
+mod libvirt_conf;
 mod lookup;
 mod output;
 mod parse;

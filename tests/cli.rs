@@ -267,3 +267,29 @@ fn debug_level_traces_commands() {
         "commands: \"domid test\"\ndomid: domain(optdata): test\n1\n\n"
     );
 }
+
+#[test]
+fn uri_aliases_and_default_from_libvirt_conf() {
+    let conf = std::env::temp_dir().join(format!("virtsh-conf-{}.conf", std::process::id()));
+    std::fs::write(
+        &conf,
+        "uri_aliases = [ \"lab=test:///default\" ]\nuri_default = \"lab\"\n",
+    )
+    .expect("write conf");
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env_remove("LIBVIRT_DEFAULT_URI")
+            .env_remove("VIRSH_DEFAULT_CONNECT_URI")
+            .env("VIRTSH_LIBVIRT_CONF", &conf)
+            .output()
+            .expect("run")
+    };
+    assert_eq!(
+        text(&run(&["-c", "lab", "uri"]).stdout),
+        "test:///default\n\n"
+    );
+    // uri_default may itself be an alias.
+    assert_eq!(text(&run(&["uri"]).stdout), "test:///default\n\n");
+    let _ = std::fs::remove_file(&conf);
+}
