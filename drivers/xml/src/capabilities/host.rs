@@ -1,24 +1,12 @@
-//! The host capabilities document (`virsh capabilities`), formatted as libvirt 9.0's
-//! `capabilities.c` does, and parsed back (libvirt itself has no parser for it; ours exists so
-//! that a driver can start from a recorded document and tests can round-trip real output).
-//!
-//! The layout has quirks the formatter keeps: a blank line after `<capabilities>` and after each
-//! top-level section, `<power_management/>` when the host supports none, the `<cpus>` list
-//! folded to `<cpus num='0'/>` when empty, machine attributes only when set.
+//! The `<host>` section of the capabilities: the host CPU, power management, IOMMU, migration,
+//! NUMA cells, cache and memory-bandwidth allocation, security models.
 
+use super::{num, opt_num, own, text_num};
 use crate::dom::Element;
 use crate::error::XmlError;
-use crate::network::{attrs, parse_root, parse_uuid, string_value, Src};
+use crate::network::{attrs, parse_uuid, string_value, Src};
 use crate::writer::XmlWriter;
 use uuid::Uuid;
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Capabilities {
-    pub host: HostCaps,
-    pub guests: Vec<GuestCaps>,
-    /// Storage pool types (`<pool><enum name='type'>`), shown by drivers that have storage.
-    pub pool_types: Vec<String>,
-}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostCaps {
@@ -157,132 +145,9 @@ pub struct SecModel {
     pub baselabels: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GuestCaps {
-    /// "hvm", "xen", "xenpvh", "exe", ...
-    pub os_type: String,
-    pub arch: GuestArch,
-    pub features: Vec<GuestFeature>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GuestArch {
-    pub name: String,
-    pub wordsize: u32,
-    pub emulator: Option<String>,
-    pub loader: Option<String>,
-    pub machines: Vec<Machine>,
-    pub domains: Vec<GuestDomain>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Machine {
-    pub name: String,
-    pub canonical: Option<String>,
-    pub max_cpus: Option<u32>,
-    pub deprecated: bool,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GuestDomain {
-    /// "qemu", "kvm", "xen", "lxc", "test", ...
-    pub domain_type: String,
-    pub emulator: Option<String>,
-    pub loader: Option<String>,
-    pub machines: Vec<Machine>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GuestFeature {
-    pub name: String,
-    /// "on"/"off"
-    pub default: Option<String>,
-    /// "yes"/"no"
-    pub toggle: Option<String>,
-}
-
 const PM_TARGETS: [&str; 3] = ["suspend_mem", "suspend_disk", "suspend_hybrid"];
 
-fn num<T: std::str::FromStr>(src: Src, el: &Element, name: &str) -> Result<T, XmlError> {
-    el.attr(name)
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| src.xml(el, format!("invalid or missing '{name}' in <{}>", el.name)))
-}
-
-fn opt_num<T: std::str::FromStr>(
-    src: Src,
-    el: &Element,
-    name: &str,
-) -> Result<Option<T>, XmlError> {
-    match el.attr(name) {
-        None => Ok(None),
-        Some(_) => num(src, el, name).map(Some),
-    }
-}
-
-fn text_num<T: std::str::FromStr>(src: Src, el: &Element) -> Result<T, XmlError> {
-    string_value(el)
-        .trim()
-        .parse()
-        .map_err(|_| src.xml(el, format!("invalid number in <{}>", el.name)))
-}
-
-fn own(el: &Element, name: &str) -> Option<String> {
-    el.attr(name).map(str::to_string)
-}
-
-impl Capabilities {
-    /// Read a capabilities document (as `virsh capabilities` prints it).
-    pub fn parse(xml: &str) -> Result<Capabilities, XmlError> {
-        let root = parse_root(xml, "capabilities")?;
-        let src = Src { text: xml };
-        let mut caps = Capabilities::default();
-        if let Some(h) = root.child("host") {
-            caps.host = parse_host(src, h)?;
-        }
-        for g in root.children_named("guest") {
-            caps.guests.push(parse_guest(src, g)?);
-        }
-        if let Some(p) = root.at_path("pool/enum") {
-            caps.pool_types = p.children_named("value").map(string_value).collect();
-        }
-        Ok(caps)
-    }
-
-    /// virCapabilitiesFormatXML.
-    pub fn to_xml(&self) -> String {
-        let mut out = String::from("<capabilities>\n\n");
-        let h = &self.host;
-        if h.uuid.is_some() || h.arch.is_some() || !h.power_management.is_empty() || h.iommu {
-            let mut w = XmlWriter::with_depth(1);
-            format_host(&mut w, h);
-            out.push_str(&w.finish());
-            out.push('\n');
-        }
-        for g in &self.guests {
-            let mut w = XmlWriter::with_depth(1);
-            format_guest(&mut w, g);
-            out.push_str(&w.finish());
-            out.push('\n');
-        }
-        if !self.pool_types.is_empty() {
-            let mut w = XmlWriter::with_depth(1);
-            w.start("pool", &[]);
-            w.start("enum", &[("name", "type")]);
-            for t in &self.pool_types {
-                w.text("value", &[], t);
-            }
-            w.end("enum");
-            w.end("pool");
-            out.push_str(&w.finish());
-            out.push('\n');
-        }
-        out.push_str("</capabilities>\n");
-        out
-    }
-}
-
-fn parse_host(src: Src, h: &Element) -> Result<HostCaps, XmlError> {
+pub(super) fn parse_host(src: Src, h: &Element) -> Result<HostCaps, XmlError> {
     let mut host = HostCaps::default();
     if let Some(u) = h.child("uuid") {
         let s = string_value(u);
@@ -479,55 +344,6 @@ fn parse_monitor(src: Src, m: &Element) -> Result<ResctrlMonitor, XmlError> {
     })
 }
 
-fn parse_machine(src: Src, m: &Element) -> Result<Machine, XmlError> {
-    Ok(Machine {
-        name: string_value(m),
-        canonical: own(m, "canonical"),
-        max_cpus: opt_num(src, m, "maxCpus")?,
-        deprecated: m.attr("deprecated") == Some("yes"),
-    })
-}
-
-fn parse_guest(src: Src, g: &Element) -> Result<GuestCaps, XmlError> {
-    let mut guest = GuestCaps {
-        os_type: g.child("os_type").map(string_value).unwrap_or_default(),
-        ..Default::default()
-    };
-    if let Some(a) = g.child("arch") {
-        guest.arch.name = own(a, "name").unwrap_or_default();
-        if let Some(w) = a.child("wordsize") {
-            guest.arch.wordsize = text_num(src, w)?;
-        }
-        guest.arch.emulator = a.child("emulator").map(string_value);
-        guest.arch.loader = a.child("loader").map(string_value);
-        for m in a.children_named("machine") {
-            guest.arch.machines.push(parse_machine(src, m)?);
-        }
-        for d in a.children_named("domain") {
-            let mut dom = GuestDomain {
-                domain_type: own(d, "type").unwrap_or_default(),
-                emulator: d.child("emulator").map(string_value),
-                loader: d.child("loader").map(string_value),
-                machines: Vec::new(),
-            };
-            for m in d.children_named("machine") {
-                dom.machines.push(parse_machine(src, m)?);
-            }
-            guest.arch.domains.push(dom);
-        }
-    }
-    if let Some(f) = g.child("features") {
-        for c in &f.children {
-            guest.features.push(GuestFeature {
-                name: c.name.clone(),
-                default: own(c, "default"),
-                toggle: own(c, "toggle"),
-            });
-        }
-    }
-    Ok(guest)
-}
-
 fn format_monitor(w: &mut XmlWriter, m: &ResctrlMonitor) {
     if m.features.is_empty() {
         return;
@@ -545,7 +361,7 @@ fn format_monitor(w: &mut XmlWriter, m: &ResctrlMonitor) {
     w.end("monitor");
 }
 
-fn format_host(w: &mut XmlWriter, h: &HostCaps) {
+pub(super) fn format_host(w: &mut XmlWriter, h: &HostCaps) {
     w.start("host", &[]);
     if let Some(u) = h.uuid {
         w.text("uuid", &[], &u.to_string());
@@ -761,67 +577,4 @@ fn format_host(w: &mut XmlWriter, h: &HostCaps) {
         w.end("secmodel");
     }
     w.end("host");
-}
-
-fn format_machine(w: &mut XmlWriter, m: &Machine, with_deprecated: bool) {
-    let mut a: Vec<(&str, String)> = Vec::new();
-    if let Some(c) = &m.canonical {
-        a.push(("canonical", c.clone()));
-    }
-    if let Some(c) = m.max_cpus.filter(|c| *c > 0) {
-        a.push(("maxCpus", c.to_string()));
-    }
-    if with_deprecated && m.deprecated {
-        a.push(("deprecated", "yes".into()));
-    }
-    w.text("machine", &attrs(&a), &m.name);
-}
-
-fn format_guest(w: &mut XmlWriter, g: &GuestCaps) {
-    w.start("guest", &[]);
-    w.text("os_type", &[], &g.os_type);
-    w.start("arch", &[("name", &g.arch.name)]);
-    w.text("wordsize", &[], &g.arch.wordsize.to_string());
-    if let Some(e) = &g.arch.emulator {
-        w.text("emulator", &[], e);
-    }
-    if let Some(l) = &g.arch.loader {
-        w.text("loader", &[], l);
-    }
-    for m in &g.arch.machines {
-        format_machine(w, m, true);
-    }
-    for d in &g.arch.domains {
-        if d.emulator.is_none() && d.loader.is_none() && d.machines.is_empty() {
-            w.empty("domain", &[("type", &d.domain_type)]);
-            continue;
-        }
-        w.start("domain", &[("type", &d.domain_type)]);
-        if let Some(e) = &d.emulator {
-            w.text("emulator", &[], e);
-        }
-        if let Some(l) = &d.loader {
-            w.text("loader", &[], l);
-        }
-        for m in &d.machines {
-            format_machine(w, m, false);
-        }
-        w.end("domain");
-    }
-    w.end("arch");
-    if !g.features.is_empty() {
-        w.start("features", &[]);
-        for f in &g.features {
-            let mut a: Vec<(&str, String)> = Vec::new();
-            if let Some(d) = &f.default {
-                a.push(("default", d.clone()));
-            }
-            if let Some(t) = &f.toggle {
-                a.push(("toggle", t.clone()));
-            }
-            w.empty(&f.name, &attrs(&a));
-        }
-        w.end("features");
-    }
-    w.end("guest");
 }
