@@ -2,8 +2,8 @@
 
 use crate::error::{Error, Result};
 use crate::types::{
-    BlockInfo, Domain, DomainInfo, DomainSnapshot, DomainStatsRecord, SecurityLabel,
-    TypedParam, VcpuInfo,
+    BlockInfo, BlockStats, ControlInfo, DiskError, Domain, DomainInfo, DomainInterface,
+    DomainSnapshot, DomainStatsRecord, InterfaceStats, SecurityLabel, TypedParam, VcpuInfo,
 };
 use uuid::Uuid;
 
@@ -82,7 +82,13 @@ pub trait DomainDriver {
         Err(Error::unsupported("virDomainRename"))
     }
     /// virDomainGetMetadata: `kind` is flags::metadata::{DESCRIPTION, TITLE, ELEMENT}.
-    fn domain_metadata(&self, _dom: &Domain, _kind: i32, _uri: Option<&str>, _flags: u32) -> Result<String> {
+    fn domain_metadata(
+        &self,
+        _dom: &Domain,
+        _kind: i32,
+        _uri: Option<&str>,
+        _flags: u32,
+    ) -> Result<String> {
         Err(Error::unsupported("virDomainGetMetadata"))
     }
     fn set_domain_metadata(
@@ -119,7 +125,12 @@ pub trait DomainDriver {
     fn domain_memory_stats(&self, _dom: &Domain) -> Result<Vec<(i32, u64)>> {
         Err(Error::unsupported("virDomainMemoryStats"))
     }
-    fn domain_stats(&self, _doms: &[Domain], _stats: u32, _flags: u32) -> Result<Vec<DomainStatsRecord>> {
+    fn domain_stats(
+        &self,
+        _doms: &[Domain],
+        _stats: u32,
+        _flags: u32,
+    ) -> Result<Vec<DomainStatsRecord>> {
         Err(Error::unsupported("virConnectGetAllDomainStats"))
     }
     /// (scheduler type, number of parameters).
@@ -129,11 +140,87 @@ pub trait DomainDriver {
     fn domain_scheduler_params(&self, _dom: &Domain, _flags: u32) -> Result<Vec<TypedParam>> {
         Err(Error::unsupported("virDomainGetSchedulerParametersFlags"))
     }
-    fn set_domain_scheduler_params(&self, _dom: &Domain, _params: &[TypedParam], _flags: u32) -> Result<()> {
+    fn set_domain_scheduler_params(
+        &self,
+        _dom: &Domain,
+        _params: &[TypedParam],
+        _flags: u32,
+    ) -> Result<()> {
         Err(Error::unsupported("virDomainSetSchedulerParametersFlags"))
     }
     fn domain_security_label(&self, _dom: &Domain) -> Result<SecurityLabel> {
         Err(Error::unsupported("virDomainGetSecurityLabel"))
+    }
+
+    /// virDomainManagedSave: flags::save.
+    fn managed_save(&self, _dom: &Domain, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virDomainManagedSave"))
+    }
+    fn managed_save_remove(&self, _dom: &Domain, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virDomainManagedSaveRemove"))
+    }
+    /// virDomainGetHostname
+    fn domain_hostname(&self, _dom: &Domain, _flags: u32) -> Result<String> {
+        Err(Error::unsupported("virDomainGetHostname"))
+    }
+    /// virDomainGetTime: (seconds, nanoseconds) since the epoch, as the guest sees it.
+    fn domain_time(&self, _dom: &Domain, _flags: u32) -> Result<(i64, u32)> {
+        Err(Error::unsupported("virDomainGetTime"))
+    }
+    /// virDomainSetTime (flags: VIR_DOMAIN_TIME_SYNC = 1).
+    fn set_domain_time(&self, _dom: &Domain, _secs: i64, _nsecs: u32, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virDomainSetTime"))
+    }
+    /// virDomainInterfaceAddresses: `source` is flags::ifaddr_source.
+    fn domain_interface_addresses(
+        &self,
+        _dom: &Domain,
+        _source: u32,
+        _flags: u32,
+    ) -> Result<Vec<DomainInterface>> {
+        Err(Error::unsupported("virDomainInterfaceAddresses"))
+    }
+    /// virDomainGetCPUStats(dom, NULL, 0, 0, 0, flags): how many host CPUs the per-CPU
+    /// statistics cover.
+    fn domain_cpu_stats_count(&self, _dom: &Domain, _flags: u32) -> Result<u32> {
+        Err(Error::unsupported("virDomainGetCPUStats"))
+    }
+    /// virDomainGetCPUStats for `ncpus` host CPUs from `start_cpu`: one list of parameters
+    /// per CPU, empty for a CPU the domain does not use. `start_cpu` -1 asks for the domain's
+    /// totals (one list).
+    fn domain_cpu_stats(
+        &self,
+        _dom: &Domain,
+        _start_cpu: i32,
+        _ncpus: u32,
+        _flags: u32,
+    ) -> Result<Vec<Vec<TypedParam>>> {
+        Err(Error::unsupported("virDomainGetCPUStats"))
+    }
+    /// virDomainBlockStats ("" asks for the sum over all disks).
+    fn domain_block_stats(&self, _dom: &Domain, _disk: &str) -> Result<BlockStats> {
+        Err(Error::unsupported("virDomainBlockStats"))
+    }
+    /// virDomainBlockStatsFlags: every counter the driver has, as typed parameters.
+    fn domain_block_stats_flags(
+        &self,
+        _dom: &Domain,
+        _disk: &str,
+        _flags: u32,
+    ) -> Result<Vec<TypedParam>> {
+        Err(Error::unsupported("virDomainBlockStatsFlags"))
+    }
+    /// virDomainInterfaceStats: `device` is a target name or a MAC address.
+    fn domain_interface_stats(&self, _dom: &Domain, _device: &str) -> Result<InterfaceStats> {
+        Err(Error::unsupported("virDomainInterfaceStats"))
+    }
+    /// virDomainGetControlInfo
+    fn domain_control_info(&self, _dom: &Domain, _flags: u32) -> Result<ControlInfo> {
+        Err(Error::unsupported("virDomainGetControlInfo"))
+    }
+    /// virDomainGetDiskErrors
+    fn domain_disk_errors(&self, _dom: &Domain, _flags: u32) -> Result<Vec<DiskError>> {
+        Err(Error::unsupported("virDomainGetDiskErrors"))
     }
 
     // Snapshots.
@@ -155,10 +242,26 @@ pub trait DomainDriver {
     fn snapshot_parent(&self, _snap: &DomainSnapshot) -> Result<Option<DomainSnapshot>> {
         Err(Error::unsupported("virDomainSnapshotGetParent"))
     }
-    fn snapshot_children(&self, _snap: &DomainSnapshot, _flags: u32) -> Result<Vec<DomainSnapshot>> {
+    fn snapshot_children(
+        &self,
+        _snap: &DomainSnapshot,
+        _flags: u32,
+    ) -> Result<Vec<DomainSnapshot>> {
         Err(Error::unsupported("virDomainSnapshotListAllChildren"))
     }
     fn delete_snapshot(&self, _snap: &DomainSnapshot, _flags: u32) -> Result<()> {
         Err(Error::unsupported("virDomainSnapshotDelete"))
+    }
+    /// virDomainRevertToSnapshot: flags::snapshot_revert.
+    fn revert_to_snapshot(&self, _snap: &DomainSnapshot, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virDomainRevertToSnapshot"))
+    }
+    /// virDomainSnapshotIsCurrent
+    fn snapshot_is_current(&self, _snap: &DomainSnapshot, _flags: u32) -> Result<bool> {
+        Err(Error::unsupported("virDomainSnapshotIsCurrent"))
+    }
+    /// virDomainSnapshotHasMetadata
+    fn snapshot_has_metadata(&self, _snap: &DomainSnapshot, _flags: u32) -> Result<bool> {
+        Err(Error::unsupported("virDomainSnapshotHasMetadata"))
     }
 }

@@ -35,6 +35,7 @@ pub enum ErrorKind {
     ConfigUnsupported,
     OperationTimeout,
     NoDomainSnapshot,
+    SnapshotRevertRisky,
     ArgumentUnsupported,
     NoDomainMetadata,
     OperationUnsupported,
@@ -74,6 +75,7 @@ impl ErrorKind {
             ConfigUnsupported => 67,
             OperationTimeout => 68,
             NoDomainSnapshot => 72,
+            SnapshotRevertRisky => 73,
             ArgumentUnsupported => 74,
             NoDomainMetadata => 80,
             OperationUnsupported => 84,
@@ -85,13 +87,40 @@ impl ErrorKind {
     /// The kind for a libvirt code; unknown codes become internal errors (the message is kept).
     pub fn from_code(code: i32) -> ErrorKind {
         use ErrorKind::*;
-        const ALL: [ErrorKind; 32] = [
-            InternalError, NoSupport, NoConnect, InvalidConn, InvalidArg, OperationFailed,
-            NoName, XmlError, DomExist, OperationDenied, OpenFailed, ReadFailed, WriteFailed,
-            XmlDetail, NetworkExist, SystemError, Rpc, NoDomain, NoNetwork, AuthFailed,
-            NoStoragePool, NoStorageVol, OperationInvalid, NoInterface, ConfigUnsupported,
-            OperationTimeout, NoDomainSnapshot, ArgumentUnsupported, NoDomainMetadata,
-            OperationUnsupported, ResourceBusy, StorageVolExist,
+        const ALL: [ErrorKind; 33] = [
+            InternalError,
+            NoSupport,
+            NoConnect,
+            InvalidConn,
+            InvalidArg,
+            OperationFailed,
+            NoName,
+            XmlError,
+            DomExist,
+            OperationDenied,
+            OpenFailed,
+            ReadFailed,
+            WriteFailed,
+            XmlDetail,
+            NetworkExist,
+            SystemError,
+            Rpc,
+            NoDomain,
+            NoNetwork,
+            AuthFailed,
+            NoStoragePool,
+            NoStorageVol,
+            OperationInvalid,
+            NoInterface,
+            ConfigUnsupported,
+            OperationTimeout,
+            NoDomainSnapshot,
+            SnapshotRevertRisky,
+            ArgumentUnsupported,
+            NoDomainMetadata,
+            OperationUnsupported,
+            ResourceBusy,
+            StorageVolExist,
         ];
         ALL.into_iter()
             .find(|k| k.code() == code)
@@ -129,6 +158,7 @@ impl ErrorKind {
             ConfigUnsupported => "unsupported configuration: ",
             OperationTimeout => "Timed out during operation: ",
             NoDomainSnapshot => "Domain snapshot not found: ",
+            SnapshotRevertRisky => "revert requires force: ",
             ArgumentUnsupported => "argument unsupported: ",
             NoDomainMetadata => "metadata not found: ",
             OperationUnsupported => "Operation not supported: ",
@@ -188,7 +218,10 @@ impl Error {
     }
 
     pub fn read_only() -> Self {
-        Error::new(ErrorKind::OperationDenied, "read only access prevents this operation")
+        Error::new(
+            ErrorKind::OperationDenied,
+            "read only access prevents this operation",
+        )
     }
 }
 

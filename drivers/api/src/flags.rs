@@ -162,3 +162,81 @@ pub mod stats {
     pub const DIRTYRATE: u32 = 1 << 9;
     pub const VM: u32 = 1 << 10;
 }
+
+/// virDomainSnapshotRevertFlags
+pub mod snapshot_revert {
+    pub const RUNNING: u32 = 1 << 0;
+    pub const PAUSED: u32 = 1 << 1;
+    pub const FORCE: u32 = 1 << 2;
+    pub const RESET_NVRAM: u32 = 1 << 3;
+}
+
+/// virDomainSaveRestoreFlags (managedsave and friends).
+pub mod save {
+    pub const BYPASS_CACHE: u32 = 1 << 0;
+    pub const RUNNING: u32 = 1 << 1;
+    pub const PAUSED: u32 = 1 << 2;
+    pub const RESET_NVRAM: u32 = 1 << 3;
+}
+
+/// virNetworkUpdateCommand
+pub mod net_update_command {
+    pub const NONE: u32 = 0;
+    pub const MODIFY: u32 = 1;
+    pub const DELETE: u32 = 2;
+    pub const ADD_LAST: u32 = 3;
+    pub const ADD_FIRST: u32 = 4;
+}
+
+/// virNetworkUpdateSection
+pub mod net_update_section {
+    pub const NONE: u32 = 0;
+    pub const BRIDGE: u32 = 1;
+    pub const DOMAIN: u32 = 2;
+    pub const IP: u32 = 3;
+    pub const IP_DHCP_HOST: u32 = 4;
+    pub const IP_DHCP_RANGE: u32 = 5;
+    pub const FORWARD: u32 = 6;
+    pub const FORWARD_INTERFACE: u32 = 7;
+    pub const FORWARD_PF: u32 = 8;
+    pub const PORTGROUP: u32 = 9;
+    pub const DNS_HOST: u32 = 10;
+    pub const DNS_TXT: u32 = 11;
+    pub const DNS_SRV: u32 = 12;
+}
+
+/// virNetworkUpdateFlags
+pub mod net_update {
+    pub const AFFECT_CURRENT: u32 = 0;
+    pub const AFFECT_LIVE: u32 = 1 << 0;
+    pub const AFFECT_CONFIG: u32 = 1 << 1;
+}
+
+/// virConnectListAllSecretsFlags
+pub mod list_secrets {
+    pub const EPHEMERAL: u32 = 1 << 0;
+    pub const NO_EPHEMERAL: u32 = 1 << 1;
+    pub const PRIVATE: u32 = 1 << 2;
+    pub const NO_PRIVATE: u32 = 1 << 3;
+}
+
+/// virStorageVolCreateFlags
+pub mod vol_create {
+    pub const PREALLOC_METADATA: u32 = 1 << 0;
+    pub const REFLINK: u32 = 1 << 1;
+    pub const VALIDATE: u32 = 1 << 2;
+}
+
+/// virStorageVolResizeFlags
+pub mod vol_resize {
+    pub const ALLOCATE: u32 = 1 << 0;
+    pub const DELTA: u32 = 1 << 1;
+    pub const SHRINK: u32 = 1 << 2;
+}
+
+/// virDomainInterfaceAddressesSource
+pub mod ifaddr_source {
+    pub const LEASE: u32 = 0;
+    pub const AGENT: u32 = 1;
+    pub const ARP: u32 = 2;
+}

@@ -1,7 +1,7 @@
 //! Calls about the connection and the host (virConnect*, virNode*).
 
 use crate::error::{Error, Result};
-use crate::types::{NodeInfo, SecurityModel};
+use crate::types::{CpuMap, NodeInfo, SecurityModel};
 
 pub trait HostDriver {
     /// The canonical URI of this connection (virConnectGetURI).
@@ -54,6 +54,34 @@ pub trait HostDriver {
 
     fn security_model(&self) -> Result<SecurityModel> {
         Err(Error::unsupported("virNodeGetSecurityModel"))
+    }
+
+    /// virNodeGetCPUStats: (field, value) pairs for host CPU `cpu`, or all of them for -1.
+    fn node_cpu_stats(&self, _cpu: i32, _flags: u32) -> Result<Vec<(String, u64)>> {
+        Err(Error::unsupported("virNodeGetCPUStats"))
+    }
+
+    /// virNodeGetMemoryStats: (field, value in KiB) pairs for NUMA cell `cell`, or the whole
+    /// host for -1.
+    fn node_memory_stats(&self, _cell: i32, _flags: u32) -> Result<Vec<(String, u64)>> {
+        Err(Error::unsupported("virNodeGetMemoryStats"))
+    }
+
+    /// virNodeGetCPUMap
+    fn node_cpu_map(&self, _flags: u32) -> Result<CpuMap> {
+        Err(Error::unsupported("virNodeGetCPUMap"))
+    }
+
+    /// virConnectGetDomainCapabilities
+    fn domain_capabilities(
+        &self,
+        _emulator: Option<&str>,
+        _arch: Option<&str>,
+        _machine: Option<&str>,
+        _virttype: Option<&str>,
+        _flags: u32,
+    ) -> Result<String> {
+        Err(Error::unsupported("virConnectGetDomainCapabilities"))
     }
 
     fn is_alive(&self) -> bool {

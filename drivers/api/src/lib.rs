@@ -8,6 +8,7 @@ pub mod flags;
 pub mod host;
 pub mod interface;
 pub mod network;
+pub mod secret;
 pub mod storage;
 pub mod types;
 pub mod uri;
@@ -17,6 +18,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use host::HostDriver;
 pub use interface::InterfaceDriver;
 pub use network::NetworkDriver;
+pub use secret::SecretDriver;
 pub use storage::StorageDriver;
 pub use types::*;
 pub use uri::Uri;
@@ -24,11 +26,11 @@ pub use uri::Uri;
 /// One open connection to a hypervisor, embedded or remote. Every trait method a driver does
 /// not implement answers libvirt's "this function is not supported by the connection driver".
 pub trait Connection:
-    HostDriver + DomainDriver + NetworkDriver + StorageDriver + InterfaceDriver
+    HostDriver + DomainDriver + NetworkDriver + StorageDriver + InterfaceDriver + SecretDriver
 {
 }
 
-impl<T: HostDriver + DomainDriver + NetworkDriver + StorageDriver + InterfaceDriver> Connection
-    for T
+impl<T> Connection for T where
+    T: HostDriver + DomainDriver + NetworkDriver + StorageDriver + InterfaceDriver + SecretDriver
 {
 }

@@ -1,7 +1,7 @@
 //! Calls on virtual networks (virNetwork*).
 
 use crate::error::{Error, Result};
-use crate::types::Network;
+use crate::types::{DhcpLease, Network};
 use uuid::Uuid;
 
 pub trait NetworkDriver {
@@ -46,5 +46,27 @@ pub trait NetworkDriver {
     }
     fn network_bridge_name(&self, _net: &Network) -> Result<String> {
         Err(Error::unsupported("virNetworkGetBridgeName"))
+    }
+    /// virNetworkUpdate: `command` is flags::net_update_command, `section`
+    /// flags::net_update_section, `parent_index` -1 for "the one that fits".
+    fn update_network(
+        &self,
+        _net: &Network,
+        _command: u32,
+        _section: u32,
+        _parent_index: i32,
+        _xml: &str,
+        _flags: u32,
+    ) -> Result<()> {
+        Err(Error::unsupported("virNetworkUpdate"))
+    }
+    /// virNetworkGetDHCPLeases
+    fn network_dhcp_leases(
+        &self,
+        _net: &Network,
+        _mac: Option<&str>,
+        _flags: u32,
+    ) -> Result<Vec<DhcpLease>> {
+        Err(Error::unsupported("virNetworkGetDHCPLeases"))
     }
 }

@@ -83,4 +83,41 @@ pub trait StorageDriver {
     fn delete_vol(&self, _vol: &StorageVol, _flags: u32) -> Result<()> {
         Err(Error::unsupported("virStorageVolDelete"))
     }
+    /// virStorageVolGetInfoFlags (`vol-info --physical`).
+    fn vol_info_flags(&self, _vol: &StorageVol, _flags: u32) -> Result<StorageVolInfo> {
+        Err(Error::unsupported("virStorageVolGetInfoFlags"))
+    }
+    /// virStorageVolResize: `capacity` in bytes, flags::vol_resize.
+    fn resize_vol(&self, _vol: &StorageVol, _capacity: u64, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virStorageVolResize"))
+    }
+    /// virStorageVolWipe
+    fn wipe_vol(&self, _vol: &StorageVol, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virStorageVolWipe"))
+    }
+    /// virStorageVolWipePattern: `algorithm` is virStorageVolWipeAlgorithm.
+    fn wipe_vol_pattern(&self, _vol: &StorageVol, _algorithm: u32, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virStorageVolWipePattern"))
+    }
+    /// virStorageVolUpload: the bytes to write at `offset` (`length` 0 = to the end).
+    fn upload_vol(
+        &self,
+        _vol: &StorageVol,
+        _offset: u64,
+        _length: u64,
+        _data: &[u8],
+        _flags: u32,
+    ) -> Result<()> {
+        Err(Error::unsupported("virStorageVolUpload"))
+    }
+    /// virStorageVolDownload: the bytes from `offset` (`length` 0 = to the end).
+    fn download_vol(
+        &self,
+        _vol: &StorageVol,
+        _offset: u64,
+        _length: u64,
+        _flags: u32,
+    ) -> Result<Vec<u8>> {
+        Err(Error::unsupported("virStorageVolDownload"))
+    }
 }

@@ -212,3 +212,94 @@ pub mod impact {
     pub const LIVE: u32 = 1;
     pub const CONFIG: u32 = 2;
 }
+
+/// A secret handle (virSecret): its UUID and what it is used for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Secret {
+    pub uuid: Uuid,
+    /// virSecretUsageType: 0 none, 1 volume, 2 ceph, 3 iscsi, 4 tls, 5 vtpm.
+    pub usage_type: i32,
+    pub usage_id: String,
+}
+
+/// One address of a guest interface (virDomainIPAddress).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IpAddress {
+    /// virIPAddrType: 0 IPv4, 1 IPv6.
+    pub kind: i32,
+    pub addr: String,
+    pub prefix: u32,
+}
+
+/// A guest interface and its addresses (virDomainInterface).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DomainInterface {
+    pub name: String,
+    pub hwaddr: Option<String>,
+    pub addrs: Vec<IpAddress>,
+}
+
+/// virDomainBlockStatsStruct; -1 marks a counter the driver does not have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BlockStats {
+    pub rd_req: i64,
+    pub rd_bytes: i64,
+    pub wr_req: i64,
+    pub wr_bytes: i64,
+    pub errs: i64,
+}
+
+/// virDomainInterfaceStatsStruct; -1 marks a counter the driver does not have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InterfaceStats {
+    pub rx_bytes: i64,
+    pub rx_packets: i64,
+    pub rx_errs: i64,
+    pub rx_drop: i64,
+    pub tx_bytes: i64,
+    pub tx_packets: i64,
+    pub tx_errs: i64,
+    pub tx_drop: i64,
+}
+
+/// virDomainControlInfo
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ControlInfo {
+    /// virDomainControlState: 0 ok, 1 job, 2 occupied, 3 error.
+    pub state: i32,
+    /// virDomainControlErrorReason when `state` is error.
+    pub details: i32,
+    /// Milliseconds in the state.
+    pub state_time: u64,
+}
+
+/// virDomainDiskError
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DiskError {
+    pub disk: String,
+    /// virDomainDiskErrorCode: 0 none, 1 unspecified, 2 no space.
+    pub error: i32,
+}
+
+/// virNetworkDHCPLease
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DhcpLease {
+    pub iface: String,
+    /// Seconds since the epoch.
+    pub expirytime: i64,
+    /// virIPAddrType: 0 IPv4, 1 IPv6.
+    pub kind: i32,
+    pub mac: Option<String>,
+    pub iaid: Option<String>,
+    pub ipaddr: String,
+    pub prefix: u32,
+    pub hostname: Option<String>,
+    pub clientid: Option<String>,
+}
+
+/// virNodeGetCPUMap: one bool per present CPU (online or not), and how many are online.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CpuMap {
+    pub cpus: Vec<bool>,
+    pub online: u32,
+}

@@ -160,8 +160,8 @@ mod tests {
 
     #[test]
     fn remote_uris() {
-        let u = Uri::parse("qemu+ssh://root@host.example:2222/system?keyfile=/k&no_verify=1")
-            .unwrap();
+        let u =
+            Uri::parse("qemu+ssh://root@host.example:2222/system?keyfile=/k&no_verify=1").unwrap();
         assert_eq!(u.transport.as_deref(), Some("ssh"));
         assert_eq!(u.user.as_deref(), Some("root"));
         assert_eq!(u.host.as_deref(), Some("host.example"));
