@@ -1,11 +1,12 @@
 //! Domains: lookups, listing, definition and the lifecycle (testDomain* in test_driver.c), and
-//! the `DomainDriver` implementation, which hands tuning and monitoring calls to `domtune.rs`
-//! and snapshot calls to `snapshot.rs`.
+//! the `DomainDriver` implementation, which hands tuning and monitoring calls to `domtune.rs`,
+//! guest queries and counters to `domguest.rs` and snapshot calls to `snapshot.rs`.
 
 use virtsh_api::flags::{create, destroy, domain_xml, shutdown, undefine};
 use virtsh_api::{
-    BlockInfo, Domain, DomainDriver, DomainInfo, DomainSnapshot, DomainState, DomainStatsRecord,
-    Error, ErrorKind, Result, SecurityLabel, TypedParam, VcpuInfo,
+    BlockInfo, BlockStats, ControlInfo, DiskError, Domain, DomainDriver, DomainInfo,
+    DomainInterface, DomainSnapshot, DomainState, DomainStatsRecord, Error, ErrorKind,
+    InterfaceStats, Result, SecurityLabel, TypedParam, VcpuInfo,
 };
 use virtsh_xml::domain::{DomainDef, FormatOptions};
 
@@ -216,10 +217,20 @@ impl Driver {
         Ok(obj.handle())
     }
 
-    /// testDomainManagedSave
+    /// testDomainManagedSave (with the public API's check of RUNNING and PAUSED first).
     pub(crate) fn managed_save(&mut self, dom: &Domain, flags: u32) -> Result<()> {
-        // VIR_DOMAIN_SAVE_BYPASS_CACHE | RUNNING | PAUSED
-        check_flags(flags, 1 | 2 | 4, "testDomainManagedSave")?;
+        use virtsh_api::flags::save;
+        if flags & save::RUNNING != 0 && flags & save::PAUSED != 0 {
+            return Err(crate::domstate::exclusive_flags(
+                "VIR_DOMAIN_SAVE_RUNNING",
+                "VIR_DOMAIN_SAVE_PAUSED",
+            ));
+        }
+        check_flags(
+            flags,
+            save::BYPASS_CACHE | save::RUNNING | save::PAUSED,
+            "testDomainManagedSave",
+        )?;
         let obj = self.dom_mut(dom)?;
         obj.check_active()?;
         if !obj.persistent {
@@ -237,18 +248,6 @@ impl Driver {
         check_flags(flags, 0, "testDomainManagedSaveRemove")?;
         self.dom_mut(dom)?.has_managed_save = false;
         Ok(())
-    }
-}
-
-impl TestConnection {
-    /// virDomainManagedSave (not yet part of `DomainDriver`).
-    pub fn managed_save(&self, dom: &Domain, flags: u32) -> Result<()> {
-        self.lock().managed_save(dom, flags)
-    }
-
-    /// virDomainManagedSaveRemove (not yet part of `DomainDriver`).
-    pub fn managed_save_remove(&self, dom: &Domain, flags: u32) -> Result<()> {
-        self.lock().managed_save_remove(dom, flags)
     }
 }
 
@@ -462,6 +461,65 @@ impl DomainDriver for TestConnection {
         })
     }
 
+    fn managed_save(&self, dom: &Domain, flags: u32) -> Result<()> {
+        self.lock().managed_save(dom, flags)
+    }
+
+    fn managed_save_remove(&self, dom: &Domain, flags: u32) -> Result<()> {
+        self.lock().managed_save_remove(dom, flags)
+    }
+
+    fn domain_hostname(&self, dom: &Domain, flags: u32) -> Result<String> {
+        self.lock().hostname(dom, flags)
+    }
+
+    fn domain_time(&self, dom: &Domain, flags: u32) -> Result<(i64, u32)> {
+        self.lock().get_time(dom, flags)
+    }
+
+    fn set_domain_time(&self, dom: &Domain, secs: i64, nsecs: u32, flags: u32) -> Result<()> {
+        self.lock().set_time(dom, secs, nsecs, flags)
+    }
+
+    fn domain_interface_addresses(
+        &self,
+        dom: &Domain,
+        source: u32,
+        flags: u32,
+    ) -> Result<Vec<DomainInterface>> {
+        self.lock().interface_addresses(dom, source, flags)
+    }
+
+    fn domain_cpu_stats_count(&self, dom: &Domain, flags: u32) -> Result<u32> {
+        self.lock().cpu_stats_count(dom, flags)
+    }
+
+    fn domain_cpu_stats(
+        &self,
+        dom: &Domain,
+        start_cpu: i32,
+        ncpus: u32,
+        flags: u32,
+    ) -> Result<Vec<Vec<TypedParam>>> {
+        self.lock().cpu_stats(dom, start_cpu, ncpus, flags)
+    }
+
+    fn domain_block_stats(&self, dom: &Domain, disk: &str) -> Result<BlockStats> {
+        self.lock().block_stats(dom, disk)
+    }
+
+    fn domain_interface_stats(&self, dom: &Domain, device: &str) -> Result<InterfaceStats> {
+        self.lock().interface_stats(dom, device)
+    }
+
+    fn domain_control_info(&self, dom: &Domain, flags: u32) -> Result<ControlInfo> {
+        self.lock().control_info(dom, flags)
+    }
+
+    fn domain_disk_errors(&self, dom: &Domain, flags: u32) -> Result<Vec<DiskError>> {
+        self.lock().disk_errors(dom, flags)
+    }
+
     fn create_snapshot(&self, dom: &Domain, xml: &str, flags: u32) -> Result<DomainSnapshot> {
         self.lock().snapshot_create(dom, xml, flags)
     }
@@ -493,5 +551,17 @@ impl DomainDriver for TestConnection {
 
     fn delete_snapshot(&self, snap: &DomainSnapshot, flags: u32) -> Result<()> {
         self.lock().snapshot_delete(snap, flags)
+    }
+
+    fn revert_to_snapshot(&self, snap: &DomainSnapshot, flags: u32) -> Result<()> {
+        self.lock().snapshot_revert(snap, flags)
+    }
+
+    fn snapshot_is_current(&self, snap: &DomainSnapshot, flags: u32) -> Result<bool> {
+        self.lock().snapshot_is_current(snap, flags)
+    }
+
+    fn snapshot_has_metadata(&self, snap: &DomainSnapshot, flags: u32) -> Result<bool> {
+        self.lock().snapshot_has_metadata(snap, flags)
     }
 }

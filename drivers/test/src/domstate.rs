@@ -46,6 +46,9 @@ pub(crate) struct DomainObj {
     pub autostart: bool,
     pub has_managed_save: bool,
     pub snapshots: SnapshotList,
+    /// The guest's clock as virDomainGetTime reports it (seconds, nanoseconds); the test
+    /// driver's private data starts it at 627319920.
+    pub time: (i64, u32),
 }
 
 impl DomainObj {
@@ -60,6 +63,7 @@ impl DomainObj {
             autostart: false,
             has_managed_save: false,
             snapshots: SnapshotList::default(),
+            time: (627319920, 0),
         }
     }
 

@@ -56,7 +56,10 @@ fn set_max_vcpus(def: &mut DomainDef, n: u32) {
 
 /// virDomainDiskIndexByName (not ambiguous): a target name, or an absolute source path that
 /// only one disk uses.
-fn find_disk<'a>(def: &'a DomainDef, name: &str) -> Option<&'a virtsh_xml::domain::Disk> {
+pub(crate) fn find_disk<'a>(
+    def: &'a DomainDef,
+    name: &str,
+) -> Option<&'a virtsh_xml::domain::Disk> {
     let disks = &def.devices.disks;
     if !name.starts_with('/') {
         return disks.iter().find(|d| d.target_dev == name);

@@ -1,6 +1,8 @@
 //! Calls about the connection and the fake host (testConnect*, testNode*).
 
-use virtsh_api::{Error, HostDriver, NodeInfo, Result, SecurityModel};
+use virtsh_api::{CpuMap, Error, HostDriver, NodeInfo, Result, SecurityModel};
+
+use crate::check_flags;
 
 use crate::{Cell, Driver, TestConnection};
 
@@ -163,6 +165,26 @@ impl HostDriver for TestConnection {
 
     fn max_vcpus(&self, _virt_type: Option<&str>) -> Result<u32> {
         Ok(32)
+    }
+
+    /// testNodeGetCPUStats: the same four counters for any CPU.
+    fn node_cpu_stats(&self, _cpu: i32, flags: u32) -> Result<Vec<(String, u64)>> {
+        check_flags(flags, 0, "testNodeGetCPUStats")?;
+        Ok(vec![
+            ("user".to_string(), 9797400000),
+            ("kernel".to_string(), 34678723400000),
+            ("idle".to_string(), 87264900000),
+            ("iowait".to_string(), 763600000),
+        ])
+    }
+
+    /// testNodeGetCPUMap: 8 CPUs, 0, 2 and 4 online, whatever the node.
+    fn node_cpu_map(&self, flags: u32) -> Result<CpuMap> {
+        check_flags(flags, 0, "testNodeGetCPUMap")?;
+        Ok(CpuMap {
+            cpus: (0..8).map(|i| 0x15 & (1 << i) != 0).collect(),
+            online: 3,
+        })
     }
 
     fn security_model(&self) -> Result<SecurityModel> {

@@ -1,5 +1,5 @@
-//! Host interfaces (testInterface* in test_driver.c): listing, lookups, XML; and, outside the
-//! `InterfaceDriver` trait for now, define/undefine/start/destroy.
+//! Host interfaces (testInterface* in test_driver.c): listing, lookups, XML, define/undefine,
+//! start/destroy, and the change transactions (begin/commit/rollback).
 
 use virtsh_api::flags::list_interfaces as lf;
 use virtsh_api::{Error, ErrorKind, Interface, InterfaceDriver, Result};
@@ -7,6 +7,7 @@ use virtsh_xml::interface::InterfaceDef;
 
 use crate::{check_flags, xmlconv, Driver, TestConnection};
 
+#[derive(Clone)]
 pub(crate) struct IfaceObj {
     pub def: InterfaceDef,
     pub active: bool,
@@ -50,56 +51,6 @@ impl Driver {
                 self.ifaces.len() - 1
             }
         }
-    }
-}
-
-impl TestConnection {
-    /// virInterfaceDefineXML (not yet part of `InterfaceDriver`).
-    pub fn define_interface(&self, xml: &str, flags: u32) -> Result<Interface> {
-        // VIR_INTERFACE_DEFINE_VALIDATE
-        check_flags(flags, 1, "testInterfaceDefineXML")?;
-        let def = parse_iface(xml)?;
-        let mut drv = self.lock();
-        let i = drv.add_iface(def);
-        Ok(drv.ifaces[i].handle())
-    }
-
-    /// virInterfaceUndefine (not yet part of `InterfaceDriver`).
-    pub fn undefine_interface(&self, iface: &Interface) -> Result<()> {
-        let mut drv = self.lock();
-        let i = drv.iface_by_name(&iface.name)?;
-        drv.ifaces.remove(i);
-        Ok(())
-    }
-
-    /// virInterfaceCreate (not yet part of `InterfaceDriver`).
-    pub fn start_interface(&self, iface: &Interface, flags: u32) -> Result<()> {
-        check_flags(flags, 0, "testInterfaceCreate")?;
-        let mut drv = self.lock();
-        let i = drv.iface_by_name(&iface.name)?;
-        if drv.ifaces[i].active {
-            return Err(Error::raw(
-                ErrorKind::OperationInvalid,
-                "Requested operation is not valid",
-            ));
-        }
-        drv.ifaces[i].active = true;
-        Ok(())
-    }
-
-    /// virInterfaceDestroy (not yet part of `InterfaceDriver`).
-    pub fn destroy_interface(&self, iface: &Interface, flags: u32) -> Result<()> {
-        check_flags(flags, 0, "testInterfaceDestroy")?;
-        let mut drv = self.lock();
-        let i = drv.iface_by_name(&iface.name)?;
-        if !drv.ifaces[i].active {
-            return Err(Error::raw(
-                ErrorKind::OperationInvalid,
-                "Requested operation is not valid",
-            ));
-        }
-        drv.ifaces[i].active = false;
-        Ok(())
     }
 }
 
@@ -168,4 +119,102 @@ impl InterfaceDriver for TestConnection {
         let drv = self.lock();
         Ok(drv.ifaces[drv.iface_by_name(&iface.name)?].active)
     }
+
+    /// testInterfaceDefineXML
+    fn define_interface(&self, xml: &str, flags: u32) -> Result<Interface> {
+        // VIR_INTERFACE_DEFINE_VALIDATE
+        check_flags(flags, 1, "testInterfaceDefineXML")?;
+        let def = parse_iface(xml)?;
+        let mut drv = self.lock();
+        let i = drv.add_iface(def);
+        Ok(drv.ifaces[i].handle())
+    }
+
+    /// testInterfaceUndefine
+    fn undefine_interface(&self, iface: &Interface) -> Result<()> {
+        let mut drv = self.lock();
+        let i = drv.iface_by_name(&iface.name)?;
+        drv.ifaces.remove(i);
+        Ok(())
+    }
+
+    /// testInterfaceCreate
+    fn start_interface(&self, iface: &Interface, flags: u32) -> Result<()> {
+        check_flags(flags, 0, "testInterfaceCreate")?;
+        let mut drv = self.lock();
+        let i = drv.iface_by_name(&iface.name)?;
+        if drv.ifaces[i].active {
+            return Err(op_invalid());
+        }
+        drv.ifaces[i].active = true;
+        Ok(())
+    }
+
+    /// testInterfaceDestroy
+    fn destroy_interface(&self, iface: &Interface, flags: u32) -> Result<()> {
+        check_flags(flags, 0, "testInterfaceDestroy")?;
+        let mut drv = self.lock();
+        let i = drv.iface_by_name(&iface.name)?;
+        if !drv.ifaces[i].active {
+            return Err(op_invalid());
+        }
+        drv.ifaces[i].active = false;
+        Ok(())
+    }
+
+    /// testInterfaceChangeBegin: keep a copy of the definitions. The copy is made as
+    /// virInterfaceObjListClone makes it, from the definitions only, so every interface comes
+    /// back inactive from a rollback.
+    fn interface_change_begin(&self, flags: u32) -> Result<()> {
+        check_flags(flags, 0, "testInterfaceChangeBegin")?;
+        let mut drv = self.lock();
+        if drv.iface_backup.is_some() {
+            return Err(Error::invalid_op("there is another transaction running."));
+        }
+        let backup = drv
+            .ifaces
+            .iter()
+            .map(|i| IfaceObj {
+                def: i.def.clone(),
+                active: false,
+            })
+            .collect();
+        drv.iface_backup = Some(backup);
+        Ok(())
+    }
+
+    /// testInterfaceChangeCommit
+    fn interface_change_commit(&self, flags: u32) -> Result<()> {
+        check_flags(flags, 0, "testInterfaceChangeCommit")?;
+        let mut drv = self.lock();
+        if drv.iface_backup.take().is_none() {
+            return Err(Error::invalid_op(
+                "no transaction running, nothing to be committed.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// testInterfaceChangeRollback
+    fn interface_change_rollback(&self, flags: u32) -> Result<()> {
+        check_flags(flags, 0, "testInterfaceChangeRollback")?;
+        let mut drv = self.lock();
+        match drv.iface_backup.take() {
+            Some(backup) => {
+                drv.ifaces = backup;
+                Ok(())
+            }
+            None => Err(Error::invalid_op(
+                "no transaction running, nothing to rollback.",
+            )),
+        }
+    }
+}
+
+/// VIR_ERR_OPERATION_INVALID without a detail.
+fn op_invalid() -> Error {
+    Error::raw(
+        ErrorKind::OperationInvalid,
+        "Requested operation is not valid",
+    )
 }

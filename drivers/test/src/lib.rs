@@ -17,20 +17,25 @@
 //! Layout: `lib.rs` (open, the connection, shared helpers), `defaults.rs` (the default node),
 //! `nodefile.rs` (node files), `host.rs` (host and connection calls), `domstate.rs` (the
 //! domain object model and state machine), `domain.rs` (lookups, lifecycle, the
-//! `DomainDriver` impl), `domtune.rs` (memory, vCPUs, metadata, statistics), `snapshot.rs` and
-//! `snapxml.rs` (snapshots), `network.rs`, `storage.rs`, `interface.rs`, and `xmlconv.rs`
-//! (error mapping and the few XML operations done on `virtsh_xml`'s element trees).
+//! `DomainDriver` impl), `domtune.rs` (memory, vCPUs, metadata, statistics), `domguest.rs`
+//! (guest queries and counters: hostname, time, addresses, CPU/block/interface statistics,
+//! control state, disk errors), `snapshot.rs` and `snapxml.rs` (snapshots), `network.rs`,
+//! `netupdate.rs` and `netupdate_dns.rs` (net-update), `storage.rs`, `interface.rs`, and
+//! `xmlconv.rs` (error mapping and the few XML operations done on `virtsh_xml`'s element
+//! trees).
 //!
-//! A few libvirt calls the test driver implements have no trait method yet; they are inherent
-//! methods of [`TestConnection`] (`managed_save`, `managed_save_remove`, `revert_to_snapshot`,
-//! `define_interface`, `undefine_interface`, `start_interface`, `destroy_interface`).
+//! Secrets: like libvirt's test driver, this one has no secret driver, so every secret call
+//! answers "not supported".
 
 mod defaults;
 mod domain;
+mod domguest;
 mod domstate;
 mod domtune;
 mod host;
 mod interface;
+mod netupdate;
+mod netupdate_dns;
 mod network;
 mod nodefile;
 mod snapshot;
@@ -67,6 +72,8 @@ pub(crate) struct Driver {
     pub networks: Vec<NetworkObj>,
     pub pools: Vec<PoolObj>,
     pub ifaces: Vec<IfaceObj>,
+    /// The interfaces as they were when a change transaction began (iface-begin).
+    pub iface_backup: Option<Vec<IfaceObj>>,
 }
 
 impl Driver {
@@ -80,6 +87,7 @@ impl Driver {
             networks: Vec::new(),
             pools: Vec::new(),
             ifaces: Vec::new(),
+            iface_backup: None,
         }
     }
 
@@ -167,6 +175,8 @@ pub(crate) fn real_time_us() -> u64 {
         .map(|d| d.as_micros() as u64)
         .unwrap_or(0)
 }
+
+impl virtsh_api::SecretDriver for TestConnection {}
 
 #[cfg(test)]
 mod tests;

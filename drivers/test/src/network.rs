@@ -9,6 +9,8 @@ use crate::{check_flags, xmlconv, Driver, TestConnection};
 
 /// VIR_NETWORK_DEFINE_VALIDATE
 const DEFINE_VALIDATE: u32 = 1 << 0;
+/// VIR_NETWORK_CREATE_VALIDATE
+const CREATE_VALIDATE: u32 = 1 << 0;
 
 pub(crate) struct NetworkObj {
     pub def: NetworkDef,
@@ -46,7 +48,7 @@ pub(crate) fn parse_network(xml: &str) -> Result<NetworkDef> {
 }
 
 impl Driver {
-    fn net_by_name(&mut self, name: &str) -> Result<usize> {
+    pub(crate) fn net_by_name(&mut self, name: &str) -> Result<usize> {
         self.networks
             .iter()
             .position(|n| n.def.name == name)
@@ -58,7 +60,7 @@ impl Driver {
             })
     }
 
-    fn net_by_uuid(&self, uuid: &uuid::Uuid) -> Result<&NetworkObj> {
+    pub(crate) fn net_by_uuid(&self, uuid: &uuid::Uuid) -> Result<&NetworkObj> {
         self.networks
             .iter()
             .find(|n| n.def.uuid == *uuid)
@@ -170,7 +172,7 @@ impl NetworkDriver for TestConnection {
     }
 
     fn create_network(&self, xml: &str, flags: u32) -> Result<Network> {
-        check_flags(flags, 0, "testNetworkCreateXMLFlags")?;
+        check_flags(flags, CREATE_VALIDATE, "testNetworkCreateXMLFlags")?;
         let def = parse_network(xml)?;
         let mut drv = self.lock();
         let i = drv.add_network(def, true)?;
@@ -234,6 +236,19 @@ impl NetworkDriver for TestConnection {
 
     fn network_is_persistent(&self, net: &Network) -> Result<bool> {
         Ok(self.lock().net_by_uuid(&net.uuid)?.persistent)
+    }
+
+    fn update_network(
+        &self,
+        net: &Network,
+        command: u32,
+        section: u32,
+        parent_index: i32,
+        xml: &str,
+        flags: u32,
+    ) -> Result<()> {
+        self.lock()
+            .network_update(net, command, section, parent_index, xml, flags)
     }
 
     fn network_bridge_name(&self, net: &Network) -> Result<String> {

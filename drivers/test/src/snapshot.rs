@@ -23,11 +23,17 @@ const REVERT_FORCE: u32 = 1 << 2;
 /// VIR_DOMAIN_SNAPSHOT_LIST_ROOTS | TOPOLOGICAL | every filter.
 const LIST_ALL_FLAGS: u32 = 0x7FF;
 
-/// The snapshots of one domain, in creation order, and which one is current.
+/// The snapshots of one domain, and which one is current.
+///
+/// libvirt keeps each snapshot's children in a list to which a newly linked child is
+/// prepended, and its topological walk follows those lists; `link` records when each
+/// snapshot was last linked to its parent, so that children come newest-linked first.
 #[derive(Default)]
 pub(crate) struct SnapshotList {
     snaps: Vec<SnapDef>,
     current: Option<String>,
+    link: std::collections::HashMap<String, u64>,
+    next_link: u64,
 }
 
 impl SnapshotList {
@@ -52,10 +58,38 @@ impl SnapshotList {
         })
     }
 
+    /// virDomainMomentLinkParent: (re)link `name` as its parent's newest child.
+    fn relink(&mut self, name: &str) {
+        self.next_link += 1;
+        self.link.insert(name.to_string(), self.next_link);
+    }
+
+    /// The children of `name` (the roots for None), newest-linked first.
     fn children_of<'a>(&'a self, name: Option<&'a str>) -> impl Iterator<Item = &'a SnapDef> {
-        self.snaps
+        let mut kids: Vec<&SnapDef> = self
+            .snaps
             .iter()
             .filter(move |s| s.parent.as_deref() == name)
+            .collect();
+        kids.sort_by_key(|s| std::cmp::Reverse(self.link.get(&s.name).copied().unwrap_or(0)));
+        kids.into_iter()
+    }
+
+    /// virDomainMomentMoveChildren: the children of `from` become children of `to`, ahead
+    /// of the children `to` already has and in their own order.
+    fn move_children(&mut self, from: &str, to: Option<&str>) {
+        let kids: Vec<String> = self
+            .children_of(Some(from))
+            .map(|s| s.name.clone())
+            .collect();
+        for k in kids.iter().rev() {
+            self.relink(k);
+        }
+        for s in self.snaps.iter_mut() {
+            if s.parent.as_deref() == Some(from) {
+                s.parent = to.map(str::to_string);
+            }
+        }
     }
 
     fn has_children(&self, name: &str) -> bool {
@@ -88,7 +122,6 @@ impl SnapshotList {
         } else {
             self.children_of(from).collect()
         };
-        let leaves = lf::LEAVES | lf::NO_LEAVES;
         let meta = lf::METADATA | lf::NO_METADATA;
         let status = lf::INACTIVE | lf::ACTIVE | lf::DISK_ONLY;
         let location = lf::INTERNAL | lf::EXTERNAL;
@@ -99,11 +132,9 @@ impl SnapshotList {
         candidates
             .into_iter()
             .filter(|s| {
-                if flags & leaves != leaves && flags & leaves != 0 {
-                    let leaf = !self.has_children(&s.name);
-                    if (flags & lf::LEAVES != 0) != leaf {
-                        return false;
-                    }
+                let leaf = !self.has_children(&s.name);
+                if (flags & lf::LEAVES != 0 && !leaf) || (flags & lf::NO_LEAVES != 0 && leaf) {
+                    return false;
                 }
                 if flags & status != status && flags & status != 0 {
                     let ok = match s.state.as_str() {
@@ -193,6 +224,7 @@ impl Driver {
             }
             snapxml::align_disks(&mut def, &domain)?;
             redefine_into(&mut obj.snapshots, def);
+            obj.snapshots.relink(&name);
             if update_current {
                 obj.snapshots.current = Some(name.clone());
             }
@@ -221,6 +253,7 @@ impl Driver {
         def.parent = obj.snapshots.current.clone();
         let name = def.name.clone();
         obj.snapshots.snaps.push(def);
+        obj.snapshots.relink(&name);
         if flags & cf::HALT != 0 && obj.is_active() {
             obj.shutdown_state(reason::SHUTOFF_FROM_SNAPSHOT);
         }
@@ -236,6 +269,7 @@ impl Driver {
         let name = def.name.clone();
         let list = &mut self.domains[idx].snapshots;
         redefine_into(list, def);
+        list.relink(&name);
         if current {
             if list.current.is_some() {
                 return Err(Error::internal(
@@ -325,17 +359,14 @@ impl Driver {
             }
             list.snaps.retain(|s| !doomed.contains(&s.name));
         } else {
-            for s in list.snaps.iter_mut() {
-                if s.parent.as_deref() == Some(name) {
-                    s.parent = parent.clone();
-                }
-            }
+            list.move_children(name, parent.as_deref());
         }
         if flags & DELETE_CHILDREN_ONLY == 0 {
             if list.current.as_deref() == Some(name) {
                 list.current = parent.filter(|p| list.find(p).is_some());
             }
             list.snaps.retain(|s| s.name != name);
+            list.link.remove(name);
         }
         Ok(())
     }
@@ -346,6 +377,12 @@ impl Driver {
     /// snapshot (re)starts the domain from the snapshot's definition with a new id; reverting
     /// to an inactive one stops a running domain and otherwise only replaces the definition.
     pub(crate) fn snapshot_revert(&mut self, snap: &DomainSnapshot, flags: u32) -> Result<()> {
+        if flags & REVERT_RUNNING != 0 && flags & REVERT_PAUSED != 0 {
+            return Err(crate::domstate::exclusive_flags(
+                "VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING",
+                "VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED",
+            ));
+        }
         check_flags(
             flags,
             REVERT_RUNNING | REVERT_PAUSED | REVERT_FORCE,
@@ -360,17 +397,17 @@ impl Driver {
                 "transient domain needs to request run or pause to revert to inactive snapshot",
             ));
         }
-        let Some(config) = def.domain.clone() else {
-            if flags & REVERT_FORCE != 0 {
-                return Ok(());
-            }
-            return Err(Error::raw(
-                ErrorKind::OperationInvalid,
+        if flags & REVERT_FORCE == 0 && def.domain.is_none() {
+            return Err(Error::new(
+                ErrorKind::SnapshotRevertRisky,
                 format!(
-                    "revert requires force: snapshot '{}' lacks domain '{}' rollback info",
+                    "snapshot '{}' lacks domain '{}' rollback info",
                     def.name, snap.domain.name
                 ),
             ));
+        }
+        let Some(config) = def.domain.clone() else {
+            return Ok(());
         };
         obj.snapshots.current = None;
         if live_snapshot {
@@ -395,10 +432,28 @@ impl Driver {
     }
 }
 
-impl crate::TestConnection {
-    /// virDomainRevertToSnapshot (not yet part of `DomainDriver`).
-    pub fn revert_to_snapshot(&self, snap: &DomainSnapshot, flags: u32) -> Result<()> {
-        self.lock().snapshot_revert(snap, flags)
+impl Driver {
+    /// testDomainSnapshotIsCurrent
+    pub(crate) fn snapshot_is_current(
+        &mut self,
+        snap: &DomainSnapshot,
+        flags: u32,
+    ) -> Result<bool> {
+        check_flags(flags, 0, "testDomainSnapshotIsCurrent")?;
+        let list = &self.dom_mut(&snap.domain)?.snapshots;
+        list.get(&snap.name)?;
+        Ok(list.current.as_deref() == Some(snap.name.as_str()))
+    }
+
+    /// testDomainSnapshotHasMetadata: every snapshot of the test driver has metadata.
+    pub(crate) fn snapshot_has_metadata(
+        &mut self,
+        snap: &DomainSnapshot,
+        flags: u32,
+    ) -> Result<bool> {
+        check_flags(flags, 0, "testDomainSnapshotHasMetadata")?;
+        self.dom_mut(&snap.domain)?.snapshots.get(&snap.name)?;
+        Ok(true)
     }
 }
 

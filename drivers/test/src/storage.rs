@@ -3,6 +3,7 @@
 //! libvirt's quirks (redefining a pool keeps its live definition but resets its counters).
 
 use virtsh_api::flags::list_pools as lf;
+use virtsh_api::flags::vol_create as vc;
 use virtsh_api::{
     Error, ErrorKind, Result, StorageDriver, StoragePool, StoragePoolInfo, StorageVol,
     StorageVolInfo,
@@ -446,10 +447,13 @@ impl StorageDriver for TestConnection {
         Ok(drv.pools[p].vols[v].target_path.clone().unwrap_or_default())
     }
 
+    /// testStorageVolCreateXML: the VALIDATE flag passes the driver's check but reaches
+    /// virStorageVolDefParseXML, which refuses it, as in libvirt 9.0.
     fn create_vol(&self, pool: &StoragePool, xml: &str, flags: u32) -> Result<StorageVol> {
-        check_flags(flags, 0, "testStorageVolCreateXML")?;
+        check_flags(flags, vc::VALIDATE, "testStorageVolCreateXML")?;
         let mut drv = self.lock();
         let i = drv.active_pool(&pool.name)?;
+        check_flags(flags, 0, "virStorageVolDefParseXML")?;
         let p = &mut drv.pools[i];
         let mut vol = parse_vol(xml, &p.def.pool_type)?;
         if p.vols.iter().any(|v| v.name == vol.name) {

@@ -135,7 +135,8 @@ fn delete_reparents_and_moves_current() {
         "Requested operation is not valid: cannot delete inactive domain with 4 snapshots"
     );
     c.delete_snapshot(&a, 0).unwrap();
-    assert_eq!(names(c.list_snapshots(&d1, lf::ROOTS).unwrap()), ["b", "d"]);
+    // a's children became roots, newest-linked first.
+    assert_eq!(names(c.list_snapshots(&d1, lf::ROOTS).unwrap()), ["d", "b"]);
     assert_eq!(c.current_snapshot(&d1).unwrap(), Some(d.clone()));
     c.delete_snapshot(&d, 0).unwrap();
     assert_eq!(c.current_snapshot(&d1).unwrap(), None);
