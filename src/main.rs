@@ -10,6 +10,7 @@ mod complete;
 mod connect;
 mod def;
 mod defs;
+mod diagnostic;
 mod libvirt_conf;
 mod lookup;
 mod output;

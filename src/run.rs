@@ -190,6 +190,9 @@ fn run_one(sh: &mut Shell, cmd: &ParsedCmd) -> bool {
             for line in &e.lines {
                 sh.error(line);
             }
+            if let Some(d) = &e.diagnostic {
+                eprint!("{d}");
+            }
             false
         }
     }

@@ -21,12 +21,15 @@ pub enum OutputFormat {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CmdError {
     pub lines: Vec<String>,
+    /// A rendered diagnostic for people, printed after the lines (see `diagnostic.rs`).
+    pub diagnostic: Option<String>,
 }
 
 impl CmdError {
     pub fn msg(line: impl Into<String>) -> Self {
         CmdError {
             lines: vec![line.into()],
+            diagnostic: None,
         }
     }
 
@@ -34,7 +37,24 @@ impl CmdError {
     pub fn with(context: impl Into<String>, err: virtsh_api::Error) -> Self {
         CmdError {
             lines: vec![context.into(), err.message],
+            diagnostic: None,
         }
+    }
+
+    /// Several lines, printed in order.
+    pub fn lines(lines: Vec<String>) -> Self {
+        CmdError {
+            lines,
+            diagnostic: None,
+        }
+    }
+
+    /// Point into the XML file the command read, when people are watching.
+    pub fn explain_xml(mut self, kind: crate::diagnostic::XmlKind, file: &str, text: &str) -> Self {
+        if crate::diagnostic::wanted() {
+            self.diagnostic = crate::diagnostic::explain(kind, file, text);
+        }
+        self
     }
 }
 
@@ -126,6 +146,15 @@ impl Shell {
             .map_err(|e| CmdError::msg(format!("cannot format JSON: {e}")))?;
         self.out.push_str(&text);
         self.out.push('\n');
+        Ok(())
+    }
+
+    /// One value on a line of its own, or as a JSON document under `--output json`.
+    pub fn print_value<T: serde::Serialize + std::fmt::Display>(&mut self, value: &T) -> CmdResult {
+        if self.json() {
+            return self.print_json(value);
+        }
+        self.print(&format!("{value}\n"));
         Ok(())
     }
 

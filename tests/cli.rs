@@ -293,3 +293,35 @@ fn uri_aliases_and_default_from_libvirt_conf() {
     assert_eq!(text(&run(&["uri"]).stdout), "test:///default\n\n");
     let _ = std::fs::remove_file(&conf);
 }
+
+#[test]
+fn diagnostics_point_into_the_file_when_asked() {
+    let dir = std::env::temp_dir().join(format!("virtsh-diag-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let f = dir.join("bad.xml");
+    std::fs::write(
+        &f,
+        "<domain type='test'>\n  <name>bad</name>\n  <memory>1024\n</domain>\n",
+    )
+    .expect("write");
+    let cmd = format!("define {}", f.display());
+    let run = |mode: &str| {
+        Command::new(BIN)
+            .args(["-c", "test:///default", &cmd])
+            .env("VIRTSH_DIAGNOSTICS", mode)
+            .output()
+            .expect("run")
+    };
+    let err = text(&run("always").stderr);
+    // virsh's own lines come first, unchanged; then file:line:column and the snippet.
+    assert!(
+        err.starts_with("error: Failed to define domain from "),
+        "{err}"
+    );
+    assert!(err.contains(&format!("{}:4:10]", f.display())), "{err}");
+    assert!(err.contains(" 4 │ </domain>"), "{err}");
+    // Scripts (no terminal, nothing asked) get virsh's bytes only.
+    let plain = text(&run("never").stderr);
+    assert!(!plain.contains('│'), "{plain}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

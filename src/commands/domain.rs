@@ -263,7 +263,11 @@ pub fn cmd_vcpuinfo(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
                 _ => "no state",
             };
             let affinity = if pretty {
-                format!("{} (out of {})", cpu_ranges(&v.affinity), v.affinity.len())
+                format!(
+                    "{} (out of {})",
+                    crate::output::cpu_ranges(&v.affinity),
+                    v.affinity.len()
+                )
             } else {
                 v.affinity
                     .iter()
@@ -288,27 +292,6 @@ pub fn cmd_vcpuinfo(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let text = blocks.join("\n");
     sh.print(&text);
     Ok(())
-}
-
-/// "0-3,5" style list of the set bits.
-fn cpu_ranges(bits: &[bool]) -> String {
-    let mut parts = Vec::new();
-    let mut i = 0;
-    while i < bits.len() {
-        if bits[i] {
-            let start = i;
-            while i + 1 < bits.len() && bits[i + 1] {
-                i += 1;
-            }
-            parts.push(if start == i {
-                start.to_string()
-            } else {
-                format!("{start}-{i}")
-            });
-        }
-        i += 1;
-    }
-    parts.join(",")
 }
 
 pub fn cmd_schedinfo(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
@@ -382,15 +365,4 @@ fn retype(like: &TypedValue, text: &str) -> Option<TypedValue> {
         TypedValue::Boolean(_) => TypedValue::Boolean(matches!(text, "1" | "yes" | "true")),
         TypedValue::String(_) => TypedValue::String(text.to_string()),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranges() {
-        assert_eq!(cpu_ranges(&[true, true, false, true]), "0-1,3");
-        assert_eq!(cpu_ranges(&[false]), "");
-    }
 }

@@ -1,6 +1,8 @@
-//! Host interfaces: iface-list, iface-dumpxml, iface-name, iface-mac
+//! Host interfaces: iface-list, iface-dumpxml, iface-name, iface-mac, iface-define,
+//! iface-undefine, iface-start, iface-destroy, iface-begin, iface-commit, iface-rollback
 //! (tools/virsh-interface.c).
 
+use crate::commands::lifecycle::read_file;
 use crate::commands::network::{exclusive, req_str};
 use crate::output::Table;
 use crate::parse::ParsedCmd;
@@ -131,6 +133,112 @@ pub fn cmd_iface_mac(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     }
     sh.print(&format!("{}\n", iface.mac));
     Ok(())
+}
+
+/// `iface-define FILE [--validate]`.
+pub fn cmd_iface_define(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
+    let file = req_str(cmd, "file")?;
+    let f = u32::from(cmd.has("validate")); // VIR_INTERFACE_DEFINE_VALIDATE
+    let xml = read_file(file)?;
+    let iface = sh
+        .writable("virInterfaceDefineXML")
+        .and_then(|c| c.define_interface(&xml, f))
+        .map_err(|e| CmdError::with(format!("Failed to define interface from {file}"), e))?;
+    sh.print_extra(&format!("Interface {} defined from {file}\n", iface.name));
+    Ok(())
+}
+
+/// The commands that act on one interface, by name or MAC address, and report with the
+/// name as given.
+fn iface_action(
+    sh: &mut Shell,
+    cmd: &ParsedCmd,
+    api: &str,
+    verb: &str,
+    done: &str,
+    act: impl FnOnce(&dyn virtsh_api::Connection, &Interface) -> virtsh_api::Result<()>,
+) -> CmdResult {
+    let iface = interface_by(sh, cmd, true, true)?;
+    let text = req_str(cmd, "interface")?.to_string();
+    sh.writable(api)
+        .and_then(|c| act(c, &iface))
+        .map_err(|e| CmdError::with(format!("Failed to {verb} interface {text}"), e))?;
+    sh.print_extra(&format!("Interface {text} {done}\n"));
+    Ok(())
+}
+
+/// `iface-undefine INTERFACE`.
+pub fn cmd_iface_undefine(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
+    iface_action(
+        sh,
+        cmd,
+        "virInterfaceUndefine",
+        "undefine",
+        "undefined",
+        |c, i| c.undefine_interface(i),
+    )
+}
+
+/// `iface-start INTERFACE`.
+pub fn cmd_iface_start(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
+    iface_action(sh, cmd, "virInterfaceCreate", "start", "started", |c, i| {
+        c.start_interface(i, 0)
+    })
+}
+
+/// `iface-destroy INTERFACE`.
+pub fn cmd_iface_destroy(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
+    iface_action(
+        sh,
+        cmd,
+        "virInterfaceDestroy",
+        "destroy",
+        "destroyed",
+        |c, i| c.destroy_interface(i, 0),
+    )
+}
+
+/// The three change-transaction commands: (verb in errors, message on success).
+fn transaction(
+    sh: &mut Shell,
+    api: &str,
+    verb: &str,
+    done: &str,
+    act: impl FnOnce(&dyn virtsh_api::Connection) -> virtsh_api::Result<()>,
+) -> CmdResult {
+    sh.writable(api).and_then(act).map_err(|e| {
+        CmdError::with(
+            format!("Failed to {verb} network config change transaction"),
+            e,
+        )
+    })?;
+    sh.print_extra(&format!("Network config change transaction {done}\n"));
+    Ok(())
+}
+
+/// `iface-begin`.
+pub fn cmd_iface_begin(sh: &mut Shell, _cmd: &ParsedCmd) -> CmdResult {
+    transaction(sh, "virInterfaceChangeBegin", "begin", "started", |c| {
+        c.interface_change_begin(0)
+    })
+}
+
+/// `iface-commit`.
+pub fn cmd_iface_commit(sh: &mut Shell, _cmd: &ParsedCmd) -> CmdResult {
+    transaction(sh, "virInterfaceChangeCommit", "commit", "committed", |c| {
+        c.interface_change_commit(0)
+    })
+}
+
+/// `iface-rollback`.
+pub fn cmd_iface_rollback(sh: &mut Shell, _cmd: &ParsedCmd) -> CmdResult {
+    transaction(
+        sh,
+        "virInterfaceChangeRollback",
+        "rollback",
+        "rolled back",
+        |c| c.interface_change_rollback(0),
+    )
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Domain lifecycle: define, undefine, create, start, shutdown, reboot, reset, destroy,
 //! suspend, resume, autostart, domrename. Messages are virsh's (tools/virsh-domain.c).
 
+use crate::diagnostic::XmlKind;
 use crate::lookup;
 use crate::parse::ParsedCmd;
 use crate::shell::{CmdError, CmdResult, Shell};
@@ -37,7 +38,13 @@ pub fn cmd_define(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let dom = sh
         .writable(api)
         .and_then(|c| c.define_domain(&xml, f))
-        .map_err(|e| CmdError::with(format!("Failed to define domain from {file}"), e))?;
+        .map_err(|e| {
+            CmdError::with(format!("Failed to define domain from {file}"), e).explain_xml(
+                XmlKind::Domain,
+                file,
+                &xml,
+            )
+        })?;
     sh.print_extra(&format!("Domain '{}' defined from {file}\n", dom.name));
     Ok(())
 }
@@ -58,7 +65,13 @@ pub fn cmd_create(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let dom = sh
         .writable("virDomainCreateXML")
         .and_then(|c| c.create_domain(&xml, f))
-        .map_err(|e| CmdError::with(format!("Failed to create domain from {file}"), e))?;
+        .map_err(|e| {
+            CmdError::with(format!("Failed to create domain from {file}"), e).explain_xml(
+                XmlKind::Domain,
+                file,
+                &xml,
+            )
+        })?;
     sh.print_extra(&format!("Domain '{}' created from {file}\n", dom.name));
     Ok(())
 }

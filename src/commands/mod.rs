@@ -1,16 +1,24 @@
 //! Command implementations, one file per concern. Declarations (names, options, help) live in
 //! `defs/`; this table links a declared name to the function that runs it.
 
+pub mod counters;
 pub mod domain;
 pub mod edit;
+pub mod guest;
 pub mod host;
 pub mod interface;
 pub mod lifecycle;
+pub mod managedsave;
 pub mod monitor;
+pub mod netupdate;
 pub mod network;
+pub mod nodestats;
 pub mod pool;
+pub mod secret;
 pub mod snapshot;
+pub mod snapshot_ops;
 pub mod virsh;
+pub mod voldata;
 pub mod volume;
 pub mod xpath;
 
@@ -117,11 +125,48 @@ pub fn handler(name: &str) -> Option<Handler> {
         "snapshot-create" => snapshot::cmd_snapshot_create,
         "snapshot-create-as" => snapshot::cmd_snapshot_create_as,
         "snapshot-list" => snapshot::cmd_snapshot_list,
-        "snapshot-info" => snapshot::cmd_snapshot_info,
+        "snapshot-info" => snapshot_ops::cmd_snapshot_info,
+        "snapshot-revert" => snapshot_ops::cmd_snapshot_revert,
         "snapshot-dumpxml" => snapshot::cmd_snapshot_dumpxml,
         "snapshot-current" => snapshot::cmd_snapshot_current,
         "snapshot-parent" => snapshot::cmd_snapshot_parent,
         "snapshot-delete" => snapshot::cmd_snapshot_delete,
+        // nodestats.rs, netupdate.rs, voldata.rs, secret.rs, guest.rs, counters.rs,
+        // managedsave.rs
+        "nodecpustats" => nodestats::cmd_nodecpustats,
+        "nodecpumap" => nodestats::cmd_nodecpumap,
+        "nodememstats" => nodestats::cmd_nodememstats,
+        "domcapabilities" => nodestats::cmd_domcapabilities,
+        "iface-define" => interface::cmd_iface_define,
+        "iface-undefine" => interface::cmd_iface_undefine,
+        "iface-start" => interface::cmd_iface_start,
+        "iface-destroy" => interface::cmd_iface_destroy,
+        "iface-begin" => interface::cmd_iface_begin,
+        "iface-commit" => interface::cmd_iface_commit,
+        "iface-rollback" => interface::cmd_iface_rollback,
+        "net-update" => netupdate::cmd_net_update,
+        "net-dhcp-leases" => netupdate::cmd_net_dhcp_leases,
+        "vol-resize" => voldata::cmd_vol_resize,
+        "vol-wipe" => voldata::cmd_vol_wipe,
+        "vol-upload" => voldata::cmd_vol_upload,
+        "vol-download" => voldata::cmd_vol_download,
+        "secret-define" => secret::cmd_secret_define,
+        "secret-dumpxml" => secret::cmd_secret_dumpxml,
+        "secret-set-value" => secret::cmd_secret_set_value,
+        "secret-get-value" => secret::cmd_secret_get_value,
+        "secret-undefine" => secret::cmd_secret_undefine,
+        "secret-list" => secret::cmd_secret_list,
+        "domifaddr" => guest::cmd_domifaddr,
+        "domhostname" => guest::cmd_domhostname,
+        "domtime" => guest::cmd_domtime,
+        "domif-getlink" => guest::cmd_domif_getlink,
+        "domcontrol" => guest::cmd_domcontrol,
+        "domblkerror" => guest::cmd_domblkerror,
+        "cpu-stats" => counters::cmd_cpu_stats,
+        "domblkstat" => counters::cmd_domblkstat,
+        "domifstat" => counters::cmd_domifstat,
+        "managedsave" => managedsave::cmd_managedsave,
+        "managedsave-remove" => managedsave::cmd_managedsave_remove,
         _ => return None,
     })
 }

@@ -415,38 +415,24 @@ pub fn cmd_domid(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
 
 pub fn cmd_domname(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let text = lookup::required(cmd, "domain")?;
-    let dom = lookup::domain_by(
-        sh,
-        text,
-        lookup::By {
-            id: true,
-            uuid: true,
-            name: false,
-        },
-    )?;
-    if sh.json() {
-        return sh.print_json(&dom.name);
-    }
-    sh.print(&format!("{}\n", dom.name));
-    Ok(())
+    let by = lookup::By {
+        id: true,
+        uuid: true,
+        name: false,
+    };
+    let dom = lookup::domain_by(sh, text, by)?;
+    sh.print_value(&dom.name)
 }
 
 pub fn cmd_domuuid(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let text = lookup::required(cmd, "domain")?;
-    let dom = lookup::domain_by(
-        sh,
-        text,
-        lookup::By {
-            id: true,
-            uuid: false,
-            name: true,
-        },
-    )?;
-    if sh.json() {
-        return sh.print_json(&dom.uuid.to_string());
-    }
-    sh.print(&format!("{}\n", dom.uuid));
-    Ok(())
+    let by = lookup::By {
+        id: true,
+        uuid: false,
+        name: true,
+    };
+    let dom = lookup::domain_by(sh, text, by)?;
+    sh.print_value(&dom.uuid.to_string())
 }
 
 /// The domain's XML as a tree, as virshDomainGetXML fetches it.

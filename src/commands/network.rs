@@ -140,7 +140,8 @@ fn network_by(
     )
 }
 
-fn network(sh: &Shell, cmd: &ParsedCmd) -> Result<Network, CmdError> {
+/// virshCommandOptNetwork: the `--network` option, by UUID or name.
+pub fn network(sh: &Shell, cmd: &ParsedCmd) -> Result<Network, CmdError> {
     network_by(sh, cmd, true, true)
 }
 
@@ -291,7 +292,13 @@ pub fn cmd_net_define(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let net = sh
         .writable(api)
         .and_then(|c| c.define_network(&xml, u32::from(validate)))
-        .map_err(|e| CmdError::with(format!("Failed to define network from {file}"), e))?;
+        .map_err(|e| {
+            CmdError::with(format!("Failed to define network from {file}"), e).explain_xml(
+                crate::diagnostic::XmlKind::Network,
+                file,
+                &xml,
+            )
+        })?;
     sh.print_extra(&format!("Network {} defined from {file}\n", net.name));
     Ok(())
 }
@@ -308,7 +315,13 @@ pub fn cmd_net_create(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let net = sh
         .writable(api)
         .and_then(|c| c.create_network(&xml, u32::from(validate)))
-        .map_err(|e| CmdError::with(format!("Failed to create network from {file}"), e))?;
+        .map_err(|e| {
+            CmdError::with(format!("Failed to create network from {file}"), e).explain_xml(
+                crate::diagnostic::XmlKind::Network,
+                file,
+                &xml,
+            )
+        })?;
     sh.print_extra(&format!("Network {} created from {file}\n", net.name));
     Ok(())
 }
@@ -470,7 +483,7 @@ pub fn edit_object(
             match answer {
                 'y' => continue 'reedit,
                 'f' => continue,
-                _ => return Err(CmdError { lines: vec![] }),
+                _ => return Err(CmdError::lines(vec![])),
             }
         }
     }

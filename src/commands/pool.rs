@@ -353,7 +353,13 @@ pub fn cmd_pool_define(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let p = sh
         .writable("virStoragePoolDefineXML")
         .and_then(|c| c.define_pool(&xml, f))
-        .map_err(|e| CmdError::with(format!("Failed to define pool from {file}"), e))?;
+        .map_err(|e| {
+            CmdError::with(format!("Failed to define pool from {file}"), e).explain_xml(
+                crate::diagnostic::XmlKind::StoragePool,
+                file,
+                &xml,
+            )
+        })?;
     sh.print_extra(&format!("Pool {} defined from {file}\n", p.name));
     Ok(())
 }
@@ -365,7 +371,13 @@ pub fn cmd_pool_create(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let p = sh
         .writable("virStoragePoolCreateXML")
         .and_then(|c| c.create_pool(&xml, f))
-        .map_err(|e| CmdError::with(format!("Failed to create pool from {file}"), e))?;
+        .map_err(|e| {
+            CmdError::with(format!("Failed to create pool from {file}"), e).explain_xml(
+                crate::diagnostic::XmlKind::StoragePool,
+                file,
+                &xml,
+            )
+        })?;
     sh.print_extra(&format!("Pool {} created from {file}\n", p.name));
     Ok(())
 }

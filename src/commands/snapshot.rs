@@ -1,9 +1,9 @@
-//! Domain snapshots: snapshot-create, snapshot-create-as, snapshot-list, snapshot-info,
-//! snapshot-dumpxml, snapshot-current, snapshot-parent, snapshot-delete
-//! (tools/virsh-snapshot.c).
+//! Domain snapshots: snapshot-create, snapshot-create-as, snapshot-list, snapshot-dumpxml,
+//! snapshot-current, snapshot-parent, snapshot-delete (tools/virsh-snapshot.c);
+//! snapshot-info and snapshot-revert are in `snapshot_ops.rs`.
 
 use crate::commands::lifecycle::read_file;
-use crate::commands::network::{exclusive, opt_str, req_str, yes_no};
+use crate::commands::network::{exclusive, opt_str, req_str};
 use crate::commands::pool::string_to_array;
 use crate::lookup;
 use crate::output::Table;
@@ -24,7 +24,7 @@ const FILTERS_STATUS: u32 = L::INACTIVE | L::ACTIVE | L::DISK_ONLY;
 const FILTERS_LOCATION: u32 = L::INTERNAL | L::EXTERNAL;
 
 /// virshCommandOptDomain, refusing an empty name first as virsh does.
-fn domain(sh: &Shell, cmd: &ParsedCmd) -> Result<(Domain, String), CmdError> {
+pub(crate) fn domain(sh: &Shell, cmd: &ParsedCmd) -> Result<(Domain, String), CmdError> {
     let text = req_str(cmd, "domain")?;
     let dom = lookup::domain_by(sh, text, lookup::BY_ANY)?;
     Ok((dom, text.to_string()))
@@ -45,7 +45,7 @@ fn current(sh: &Shell, dom: &Domain) -> Result<DomainSnapshot, Error> {
 
 /// virshLookupSnapshot: the snapshot named by option `arg`, or the current one with
 /// `--current`.
-fn lookup_snapshot(
+pub(crate) fn lookup_snapshot(
     sh: &Shell,
     cmd: &ParsedCmd,
     arg: &str,
@@ -68,11 +68,11 @@ fn lookup_snapshot(
 
 /// virshGetSnapshotParent: the parent's name, None for a root.
 fn snapshot_parent(sh: &Shell, snap: &DomainSnapshot) -> Result<Option<String>, CmdError> {
-    let fail = |e: Error| CmdError {
-        lines: vec![
+    let fail = |e: Error| {
+        CmdError::lines(vec![
             e.message,
             "unable to determine if snapshot has parent".to_string(),
-        ],
+        ])
     };
     match sh.conn()?.snapshot_parent(snap) {
         Ok(p) => Ok(p.map(|p| p.name)),
@@ -87,12 +87,12 @@ fn snapshot_parent(sh: &Shell, snap: &DomainSnapshot) -> Result<Option<String>, 
     }
 }
 
-fn parse_snapshot_xml(xml: &str) -> Result<Element, Error> {
+pub(crate) fn parse_snapshot_xml(xml: &str) -> Result<Element, Error> {
     virtsh_xml::dom::parse(xml).map_err(|e| Error::raw(ErrorKind::XmlError, e.message))
 }
 
 /// virXPathString("string(/domainsnapshot/PATH)"): None when absent or empty.
-fn text_at(root: &Element, path: &str) -> Option<String> {
+pub(crate) fn text_at(root: &Element, path: &str) -> Option<String> {
     if root.name != "domainsnapshot" {
         return None;
     }
@@ -279,12 +279,10 @@ fn diskspec_xml(spec: &str) -> Result<String, CmdError> {
         if t == "block" {
             is_file = false;
         } else if t != "file" {
-            return Err(CmdError {
-                lines: vec![
-                    format!("Unknown storage type: '{t}'"),
-                    format!("unable to parse diskspec: {spec}"),
-                ],
-            });
+            return Err(CmdError::lines(vec![
+                format!("Unknown storage type: '{t}'"),
+                format!("unable to parse diskspec: {spec}"),
+            ]));
         }
         o.push_str(&format!(" type='{t}'"));
     }
@@ -613,98 +611,6 @@ pub fn cmd_snapshot_list(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let text = t.render(!sh.quiet);
     sh.print(&text);
     Ok(())
-}
-
-#[derive(Serialize)]
-struct SnapInfo {
-    name: String,
-    domain: String,
-    current: bool,
-    state: String,
-    /// "internal" or "external".
-    location: String,
-    parent: Option<String>,
-    children: Option<usize>,
-    descendants: Option<usize>,
-    metadata: Option<bool>,
-}
-
-/// `snapshot-info`. JSON: `{"name", "domain", "current", "state", "location", "parent",
-/// "children", "descendants", "metadata"}`.
-pub fn cmd_snapshot_info(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
-    let (dom, _) = domain(sh, cmd)?;
-    let snap = lookup_snapshot(sh, cmd, "snapshotname", true, &dom)?;
-    let conn = sh.conn()?;
-    // virDomainSnapshotIsCurrent, from the current snapshot's name.
-    let is_current = conn
-        .current_snapshot(&dom)
-        .ok()
-        .flatten()
-        .is_some_and(|c| c.name == snap.name);
-    let mut o = String::new();
-    let line = |o: &mut String, k: &str, v: &str| o.push_str(&format!("{k:<15} {v}\n"));
-    line(&mut o, "Name:", &snap.name);
-    line(&mut o, "Domain:", &dom.name);
-    line(&mut o, "Current:", yes_no(is_current));
-    let mut info = SnapInfo {
-        name: snap.name.clone(),
-        domain: dom.name.clone(),
-        current: is_current,
-        state: String::new(),
-        location: String::new(),
-        parent: None,
-        children: None,
-        descendants: None,
-        metadata: None,
-    };
-    let result = (|| -> CmdResult {
-        let xml = conn.snapshot_xml(&snap, 0)?;
-        let root = parse_snapshot_xml(&xml)?;
-        let bad = || CmdError::msg("unexpected problem reading snapshot xml");
-        let state = text_at(&root, "state").ok_or_else(bad)?;
-        line(&mut o, "State:", &state);
-        let is_root = root.name == "domainsnapshot";
-        let external = match root.child("memory").filter(|_| is_root) {
-            Some(m) => {
-                m.attr("snapshot") == Some("external")
-                    || root.child("disks").is_some_and(|d| {
-                        d.children_named("disk")
-                            .any(|d| d.attr("snapshot") == Some("external"))
-                    })
-            }
-            None => state == "disk-snapshot",
-        };
-        let location = if external { "external" } else { "internal" };
-        line(&mut o, "Location:", location);
-        let parent = text_at(&root, "parent/name");
-        line(&mut o, "Parent:", parent.as_deref().unwrap_or("-"));
-        info.state = state;
-        info.location = location.to_string();
-        info.parent = parent;
-        let children = match conn.snapshot_children(&snap, 0) {
-            Ok(c) => c.len(),
-            Err(e) if e.kind == ErrorKind::NoSupport => return Ok(()),
-            Err(e) => return Err(e.into()),
-        };
-        line(&mut o, "Children:", &children.to_string());
-        info.children = Some(children);
-        let descendants = conn.snapshot_children(&snap, L::DESCENDANTS)?.len();
-        line(&mut o, "Descendants:", &descendants.to_string());
-        info.descendants = Some(descendants);
-        // virDomainSnapshotHasMetadata is not in the driver API yet: use virsh's own fallback,
-        // whether the domain has any snapshot with metadata.
-        if let Ok(l) = conn.list_snapshots(&dom, L::METADATA) {
-            line(&mut o, "Metadata:", yes_no(!l.is_empty()));
-            info.metadata = Some(!l.is_empty());
-        }
-        Ok(())
-    })();
-    if sh.json() {
-        result?;
-        return sh.print_json(&info);
-    }
-    sh.print(&o);
-    result
 }
 
 /// `snapshot-dumpxml`: the XML (never JSON), or what `--xpath` selects.

@@ -288,7 +288,7 @@ pub fn cmd_connect(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         if let Some(u) = old_uri {
             let _ = sh.connect(&u, sh.readonly);
         }
-        return Err(CmdError { lines });
+        return Err(CmdError::lines(lines));
     }
     Ok(())
 }

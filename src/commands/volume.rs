@@ -1,5 +1,6 @@
 //! Storage volumes: vol-list, vol-info, vol-dumpxml, vol-create-as, vol-create, vol-delete,
-//! vol-path, vol-name, vol-key, vol-pool (tools/virsh-volume.c).
+//! vol-path, vol-name, vol-key, vol-pool (tools/virsh-volume.c). Resizing, wiping and the
+//! data transfers are in `voldata.rs`.
 
 use crate::commands::lifecycle::read_file;
 use crate::commands::network::{opt_str, req_str};
@@ -13,6 +14,8 @@ use virtsh_api::{Error, StoragePool, StorageVol};
 /// virStorageVolCreateFlags
 const CREATE_PREALLOC_METADATA: u32 = 1 << 0;
 const CREATE_VALIDATE: u32 = 1 << 2;
+/// VIR_STORAGE_VOL_GET_PHYSICAL
+const VOL_GET_PHYSICAL: u32 = 1 << 0;
 /// virStorageVolDeleteFlags
 const DELETE_WITH_SNAPSHOTS: u32 = 1 << 1;
 
@@ -100,7 +103,8 @@ fn vol_lookup(
     Ok(vol)
 }
 
-fn vol(sh: &Shell, cmd: &ParsedCmd) -> Result<StorageVol, CmdError> {
+/// virshCommandOptVol with the optional `--pool`.
+pub fn vol(sh: &Shell, cmd: &ParsedCmd) -> Result<StorageVol, CmdError> {
     vol_lookup(sh, cmd, Some("pool"))
 }
 
@@ -148,7 +152,7 @@ fn vol_size(s: &str) -> Result<u64, Option<Error>> {
         .map_err(|e| Some(Error::raw(virtsh_api::ErrorKind::InvalidArg, e.message)))
 }
 
-fn size_arg(s: &str) -> Result<u64, CmdError> {
+pub fn size_arg(s: &str) -> Result<u64, CmdError> {
     vol_size(s).map_err(|e| {
         let line = format!("Malformed size {s}");
         match e {
@@ -224,7 +228,13 @@ pub fn cmd_vol_create(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let v = sh
         .writable("virStorageVolCreateXML")
         .and_then(|c| c.create_vol(&pool, &xml, f))
-        .map_err(|e| CmdError::with(format!("Failed to create vol from {file}"), e))?;
+        .map_err(|e| {
+            CmdError::with(format!("Failed to create vol from {file}"), e).explain_xml(
+                crate::diagnostic::XmlKind::StorageVol,
+                file,
+                &xml,
+            )
+        })?;
     sh.print_extra(&format!("Vol {} created from {file}\n", v.name));
     Ok(())
 }
@@ -260,8 +270,7 @@ pub fn cmd_vol_info(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let v = vol(sh, cmd)?;
     let physical = cmd.has("physical");
     let info = if physical {
-        // No driver implements virStorageVolGetInfoFlags yet (nor does libvirt's test driver).
-        Err(Error::unsupported("virStorageVolGetInfoFlags"))
+        sh.conn()?.vol_info_flags(&v, VOL_GET_PHYSICAL)
     } else {
         sh.conn()?.vol_info(&v)
     };

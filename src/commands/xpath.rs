@@ -32,7 +32,7 @@ pub fn select(xml: &str, expr: &str, wrap: bool) -> Result<String, CmdError> {
 pub fn evaluate(xml: &str, expr: &str, wrap: bool) -> Result<Selection, CmdError> {
     if expr.is_empty() {
         // virsh refuses an empty --xpath value without a message and fails.
-        return Err(CmdError { lines: Vec::new() });
+        return Err(CmdError::lines(Vec::new()));
     }
     let doc = Document::parse(xml).map_err(|e| CmdError::msg(e.libvirt_message("(null)", xml)))?;
     let ev = doc.evaluate(doc.root_element(), expr);
