@@ -42,33 +42,9 @@ pub fn exclusive(cmd: &ParsedCmd, a: &str, b: &str) -> CmdResult {
     Ok(())
 }
 
-/// libvirt's virUUIDParse: 32 hex digits in pairs, '-' or ' ' allowed between pairs,
-/// surrounding white space ignored.
+/// libvirt's virUUIDParse (32 hex digits, '-' or ' ' between pairs, blanks around).
 pub fn parse_uuid_c(s: &str) -> Option<Uuid> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() && b[i].is_ascii_whitespace() {
-        i += 1;
-    }
-    let mut out = [0u8; 16];
-    let mut n = 0;
-    while n < 16 {
-        let c = *b.get(i)?;
-        if c == b'-' || c == b' ' {
-            i += 1;
-            continue;
-        }
-        let hi = (c as char).to_digit(16)?;
-        let lo = (*b.get(i + 1)? as char).to_digit(16)?;
-        out[n] = (hi * 16 + lo) as u8;
-        n += 1;
-        i += 2;
-    }
-    if b[i..].iter().all(|c| c.is_ascii_whitespace()) {
-        Some(Uuid::from_bytes(out))
-    } else {
-        None
-    }
+    virtsh_xml::network::parse_uuid(s)
 }
 
 pub fn yes_no(b: bool) -> &'static str {

@@ -127,29 +127,6 @@ pub fn cmd_nodecpustats(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     Ok(())
 }
 
-/// virBitmapFormat: "0-2,4" style ranges of the set bits.
-pub fn format_ranges(bits: &[bool]) -> String {
-    let mut parts = Vec::new();
-    let mut i = 0;
-    while i < bits.len() {
-        if !bits[i] {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i + 1 < bits.len() && bits[i + 1] {
-            i += 1;
-        }
-        parts.push(if start == i {
-            start.to_string()
-        } else {
-            format!("{start}-{i}")
-        });
-        i += 1;
-    }
-    parts.join(",")
-}
-
 #[derive(Serialize)]
 struct CpuMapJson {
     present: usize,
@@ -175,7 +152,7 @@ pub fn cmd_nodecpumap(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     o.push_str(&format!("{:<15} {}\n", "CPUs online:", map.online));
     o.push_str(&format!("{:<15} ", "CPU map:"));
     if cmd.has("pretty") {
-        o.push_str(&format_ranges(&map.cpus));
+        o.push_str(&crate::output::cpu_ranges(&map.cpus));
     } else {
         o.extend(map.cpus.iter().map(|b| if *b { 'y' } else { '-' }));
     }
@@ -226,9 +203,9 @@ mod tests {
     #[test]
     fn ranges_like_libvirt() {
         let b = |s: &str| s.chars().map(|c| c == 'y').collect::<Vec<_>>();
-        assert_eq!(format_ranges(&b("y-y-y---")), "0,2,4");
-        assert_eq!(format_ranges(&b("yyy-yy")), "0-2,4-5");
-        assert_eq!(format_ranges(&b("----")), "");
+        assert_eq!(crate::output::cpu_ranges(&b("y-y-y---")), "0,2,4");
+        assert_eq!(crate::output::cpu_ranges(&b("yyy-yy")), "0-2,4-5");
+        assert_eq!(crate::output::cpu_ranges(&b("----")), "");
     }
 
     #[test]

@@ -6,166 +6,76 @@
 
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorKind {
-    InternalError,
-    NoSupport,
-    NoConnect,
-    InvalidConn,
-    InvalidArg,
-    OperationFailed,
-    NoName,
-    XmlError,
-    DomExist,
-    OperationDenied,
-    OpenFailed,
-    ReadFailed,
-    WriteFailed,
-    XmlDetail,
-    NetworkExist,
-    SystemError,
-    Rpc,
-    NoDomain,
-    NoNetwork,
-    AuthFailed,
-    NoStoragePool,
-    NoStorageVol,
-    OperationInvalid,
-    NoInterface,
-    ConfigUnsupported,
-    OperationTimeout,
-    NoDomainSnapshot,
-    SnapshotRevertRisky,
-    ArgumentUnsupported,
-    NoDomainMetadata,
-    OperationUnsupported,
-    ResourceBusy,
-    StorageVolExist,
+/// One table for every kind: its libvirt code and the prefix libvirt's `virErrorMsg` puts
+/// before the detail. The enum, `code`, `from_code` and `prefix` are all generated from it.
+macro_rules! error_kinds {
+    ($($kind:ident = $code:literal, $prefix:literal;)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorKind {
+            $($kind,)*
+        }
+
+        impl ErrorKind {
+            /// libvirt's `virErrorNumber` value.
+            pub fn code(self) -> i32 {
+                match self {
+                    $(ErrorKind::$kind => $code,)*
+                }
+            }
+
+            /// The kind for a libvirt code; unknown codes become internal errors (the message
+            /// is kept).
+            pub fn from_code(code: i32) -> ErrorKind {
+                match code {
+                    $($code => ErrorKind::$kind,)*
+                    _ => ErrorKind::InternalError,
+                }
+            }
+
+            /// The prefix libvirt's `virErrorMsg` puts before the detail.
+            fn prefix(self) -> &'static str {
+                match self {
+                    $(ErrorKind::$kind => $prefix,)*
+                }
+            }
+        }
+    };
 }
 
-impl ErrorKind {
-    /// libvirt's `virErrorNumber` value.
-    pub fn code(self) -> i32 {
-        use ErrorKind::*;
-        match self {
-            InternalError => 1,
-            NoSupport => 3,
-            NoConnect => 5,
-            InvalidConn => 6,
-            InvalidArg => 8,
-            OperationFailed => 9,
-            NoName => 21,
-            XmlError => 27,
-            DomExist => 28,
-            OperationDenied => 29,
-            OpenFailed => 30,
-            ReadFailed => 31,
-            WriteFailed => 34,
-            XmlDetail => 35,
-            NetworkExist => 37,
-            SystemError => 38,
-            Rpc => 39,
-            NoDomain => 42,
-            NoNetwork => 43,
-            AuthFailed => 45,
-            NoStoragePool => 49,
-            NoStorageVol => 50,
-            OperationInvalid => 55,
-            NoInterface => 57,
-            ConfigUnsupported => 67,
-            OperationTimeout => 68,
-            NoDomainSnapshot => 72,
-            SnapshotRevertRisky => 73,
-            ArgumentUnsupported => 74,
-            NoDomainMetadata => 80,
-            OperationUnsupported => 84,
-            ResourceBusy => 87,
-            StorageVolExist => 90,
-        }
-    }
-
-    /// The kind for a libvirt code; unknown codes become internal errors (the message is kept).
-    pub fn from_code(code: i32) -> ErrorKind {
-        use ErrorKind::*;
-        const ALL: [ErrorKind; 33] = [
-            InternalError,
-            NoSupport,
-            NoConnect,
-            InvalidConn,
-            InvalidArg,
-            OperationFailed,
-            NoName,
-            XmlError,
-            DomExist,
-            OperationDenied,
-            OpenFailed,
-            ReadFailed,
-            WriteFailed,
-            XmlDetail,
-            NetworkExist,
-            SystemError,
-            Rpc,
-            NoDomain,
-            NoNetwork,
-            AuthFailed,
-            NoStoragePool,
-            NoStorageVol,
-            OperationInvalid,
-            NoInterface,
-            ConfigUnsupported,
-            OperationTimeout,
-            NoDomainSnapshot,
-            SnapshotRevertRisky,
-            ArgumentUnsupported,
-            NoDomainMetadata,
-            OperationUnsupported,
-            ResourceBusy,
-            StorageVolExist,
-        ];
-        ALL.into_iter()
-            .find(|k| k.code() == code)
-            .unwrap_or(InternalError)
-    }
-
-    /// The prefix libvirt's `virErrorMsg` puts before the detail.
-    fn prefix(self) -> &'static str {
-        use ErrorKind::*;
-        match self {
-            InternalError => "internal error: ",
-            NoSupport => "this function is not supported by the connection driver: ",
-            NoConnect => "no connection driver available for ",
-            InvalidConn => "invalid connection pointer in ",
-            InvalidArg => "invalid argument: ",
-            OperationFailed => "operation failed: ",
-            NoName => "",
-            XmlError => "XML error: ",
-            DomExist => "operation failed: ",
-            OperationDenied => "operation forbidden: ",
-            OpenFailed => "failed to open configuration file ",
-            ReadFailed => "failed to read configuration file ",
-            WriteFailed => "failed to write configuration file: ",
-            XmlDetail => "",
-            NetworkExist => "operation failed: ",
-            SystemError => "",
-            Rpc => "",
-            NoDomain => "Domain not found: ",
-            NoNetwork => "Network not found: ",
-            AuthFailed => "authentication failed: ",
-            NoStoragePool => "Storage pool not found: ",
-            NoStorageVol => "Storage volume not found: ",
-            OperationInvalid => "Requested operation is not valid: ",
-            NoInterface => "Interface not found: ",
-            ConfigUnsupported => "unsupported configuration: ",
-            OperationTimeout => "Timed out during operation: ",
-            NoDomainSnapshot => "Domain snapshot not found: ",
-            SnapshotRevertRisky => "revert requires force: ",
-            ArgumentUnsupported => "argument unsupported: ",
-            NoDomainMetadata => "metadata not found: ",
-            OperationUnsupported => "Operation not supported: ",
-            ResourceBusy => "resource busy: ",
-            StorageVolExist => "storage volume already exists: ",
-        }
-    }
+error_kinds! {
+    InternalError = 1, "internal error: ";
+    NoSupport = 3, "this function is not supported by the connection driver: ";
+    NoConnect = 5, "no connection driver available for ";
+    InvalidConn = 6, "invalid connection pointer in ";
+    InvalidArg = 8, "invalid argument: ";
+    OperationFailed = 9, "operation failed: ";
+    NoName = 21, "";
+    XmlError = 27, "XML error: ";
+    DomExist = 28, "operation failed: ";
+    OperationDenied = 29, "operation forbidden: ";
+    OpenFailed = 30, "failed to open configuration file ";
+    ReadFailed = 31, "failed to read configuration file ";
+    WriteFailed = 34, "failed to write configuration file: ";
+    XmlDetail = 35, "";
+    NetworkExist = 37, "operation failed: ";
+    SystemError = 38, "";
+    Rpc = 39, "";
+    NoDomain = 42, "Domain not found: ";
+    NoNetwork = 43, "Network not found: ";
+    AuthFailed = 45, "authentication failed: ";
+    NoStoragePool = 49, "Storage pool not found: ";
+    NoStorageVol = 50, "Storage volume not found: ";
+    OperationInvalid = 55, "Requested operation is not valid: ";
+    NoInterface = 57, "Interface not found: ";
+    ConfigUnsupported = 67, "unsupported configuration: ";
+    OperationTimeout = 68, "Timed out during operation: ";
+    NoDomainSnapshot = 72, "Domain snapshot not found: ";
+    SnapshotRevertRisky = 73, "revert requires force: ";
+    ArgumentUnsupported = 74, "argument unsupported: ";
+    NoDomainMetadata = 80, "metadata not found: ";
+    OperationUnsupported = 84, "Operation not supported: ";
+    ResourceBusy = 87, "resource busy: ";
+    StorageVolExist = 90, "storage volume already exists: ";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

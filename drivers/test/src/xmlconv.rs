@@ -104,16 +104,13 @@ fn write_element(el: &Element, extra_attrs: &[(String, String)], out: &mut Strin
     out.push('>');
 }
 
+/// libxml2's escaping, as libvirt's test driver copies these fragments through libxml2.
 fn escape(s: &str, attr: bool) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' if attr => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
+    if attr {
+        virtsh_xml::writer::escape_libxml2_attr(&mut out, s, false);
+    } else {
+        virtsh_xml::writer::escape_libxml2_text(&mut out, s);
     }
     out
 }

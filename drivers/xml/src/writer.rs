@@ -1,6 +1,8 @@
 //! Formatting in libvirt's canonical style: two-space indentation, single-quoted attributes,
 //! `<x/>` for empty elements, and libvirt's escaping (virBufferEscapeString).
 
+use std::fmt::Write as _;
+
 #[derive(Debug, Default)]
 pub struct XmlWriter {
     out: String,
@@ -106,6 +108,42 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// How libxml2 serialises (xmlNodeDump): used where libvirt copies XML through libxml2
+/// (metadata, --xpath) rather than formatting it itself.
+/// xmlBufAttrSerializeTxt: an attribute value inside double quotes. `char_refs`: non-ASCII
+/// characters become character references, as libxml2 writes them in a document without an
+/// encoding (libvirt's documents have none).
+pub fn escape_libxml2_attr(out: &mut String, value: &str, char_refs: bool) {
+    for c in value.chars() {
+        match c {
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            '"' => out.push_str("&quot;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            c if !c.is_ascii() && char_refs => {
+                let _ = write!(out, "&#x{:X};", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+/// xmlEscapeContent: text nodes keep `"` and non-ASCII characters.
+pub fn escape_libxml2_text(out: &mut String, t: &str) {
+    for c in t.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -191,17 +191,10 @@ pub fn dump_libxml2(el: &Element, level: usize, out: &mut String) {
 
 fn escape_libxml2(s: &str, attr: bool) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' if attr => out.push_str("&quot;"),
-            '\n' if attr => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' if attr => out.push_str("&#9;"),
-            _ => out.push(c),
-        }
+    if attr {
+        crate::writer::escape_libxml2_attr(&mut out, s, false);
+    } else {
+        crate::writer::escape_libxml2_text(&mut out, s);
     }
     out
 }

@@ -3,7 +3,7 @@
 
 use crate::dom::Element;
 use crate::writer::XmlWriter;
-use crate::xpath::printer::{escape_attr, escape_text};
+use crate::writer::{escape_libxml2_attr as escape_attr, escape_libxml2_text as escape_text};
 
 /// libxml2's serialisation of a kept element (metadata): double quotes, its own indentation.
 fn libxml_dump(el: &Element, out: &mut String, level: usize) {

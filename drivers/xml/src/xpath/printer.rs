@@ -3,7 +3,6 @@
 //! The escaping helpers are shared with the other models that keep libxml2-formatted content.
 
 use super::{Document, NodeId, NodeKind, XML_NS};
-use std::fmt::Write as _;
 
 /// `xmlNodeDump(buf, doc, node, 0, format)`; None where libxml2 writes nothing (namespace nodes).
 pub(super) fn dump(doc: &Document, id: NodeId, format: bool) -> Option<String> {
@@ -302,7 +301,7 @@ impl Serializer {
                 }
             }
             Out::Attr(a) => self.attr(a),
-            Out::Text(t) => escape_text(&mut self.out, t),
+            Out::Text(t) => crate::writer::escape_libxml2_text(&mut self.out, t),
             Out::CData(t) => {
                 if t.is_empty() {
                     self.out.push_str("<![CDATA[]]>");
@@ -349,42 +348,8 @@ impl Serializer {
         self.out.push(' ');
         self.out.push_str(&a.qname);
         self.out.push_str("=\"");
-        escape_attr(&mut self.out, &a.value, self.in_doc == 0);
+        crate::writer::escape_libxml2_attr(&mut self.out, &a.value, self.in_doc == 0);
         self.out.push('"');
-    }
-}
-
-/// xmlBufAttrSerializeTxt: an attribute value inside double quotes. `char_refs`: non-ASCII
-/// characters become character references, as libxml2 writes them in a document without an
-/// encoding (libvirt's documents have none).
-pub(crate) fn escape_attr(out: &mut String, value: &str, char_refs: bool) {
-    for c in value.chars() {
-        match c {
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            '"' => out.push_str("&quot;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            c if !c.is_ascii() && char_refs => {
-                let _ = write!(out, "&#x{:X};", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-}
-
-/// xmlEscapeContent: text nodes keep `"` and non-ASCII characters.
-pub(crate) fn escape_text(out: &mut String, t: &str) {
-    for c in t.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
     }
 }
 
