@@ -28,6 +28,14 @@ impl ParsedCmd {
             .and_then(|(_, v)| v.as_deref())
     }
 
+    /// The OR of the bits whose option was given: virsh's usual way from options to flags.
+    pub fn flags(&self, table: &[(&str, u32)]) -> u32 {
+        table
+            .iter()
+            .filter(|(opt, _)| self.has(opt))
+            .fold(0, |f, (_, bit)| f | bit)
+    }
+
     pub fn all(&self, name: &str) -> Vec<&str> {
         self.opts
             .iter()

@@ -78,8 +78,7 @@ pub fn cmd_create(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
 
 pub fn cmd_undefine(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let dom = lookup::domain(sh, cmd)?;
-    let mut f = 0;
-    for (opt, bit) in [
+    let f = cmd.flags(&[
         ("managed-save", flags::undefine::MANAGED_SAVE),
         ("snapshots-metadata", flags::undefine::SNAPSHOTS_METADATA),
         (
@@ -90,11 +89,7 @@ pub fn cmd_undefine(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         ("keep-nvram", flags::undefine::KEEP_NVRAM),
         ("tpm", flags::undefine::TPM),
         ("keep-tpm", flags::undefine::KEEP_TPM),
-    ] {
-        if cmd.has(opt) {
-            f |= bit;
-        }
-    }
+    ]);
     sh.writable("virDomainUndefineFlags")
         .and_then(|c| c.undefine_domain(&dom, f))
         .map_err(|e| CmdError::with(format!("Failed to undefine domain '{}'", dom.name), e))?;
@@ -107,18 +102,13 @@ pub fn cmd_start(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     if dom.is_running() {
         return Err(CmdError::msg("Domain is already active"));
     }
-    let mut f = 0;
-    for (opt, bit) in [
+    let f = cmd.flags(&[
         ("paused", flags::create::PAUSED),
         ("autodestroy", flags::create::AUTODESTROY),
         ("bypass-cache", flags::create::BYPASS_CACHE),
         ("force-boot", flags::create::FORCE_BOOT),
         ("reset-nvram", flags::create::RESET_NVRAM),
-    ] {
-        if cmd.has(opt) {
-            f |= bit;
-        }
-    }
+    ]);
     sh.writable("virDomainCreateWithFlags")
         .and_then(|c| c.start_domain(&dom, f))
         .map_err(|e| CmdError::with(format!("Failed to start domain '{}'", dom.name), e))?;

@@ -7,16 +7,11 @@ use virtsh_api::flags::save;
 
 /// `managedsave DOMAIN [--bypass-cache] [--running | --paused] [--verbose]`.
 pub fn cmd_managedsave(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
-    let mut flags = 0;
-    for (opt, bit) in [
+    let flags = cmd.flags(&[
         ("bypass-cache", save::BYPASS_CACHE),
         ("running", save::RUNNING),
         ("paused", save::PAUSED),
-    ] {
-        if cmd.has(opt) {
-            flags |= bit;
-        }
-    }
+    ]);
     let (dom, name) = domain_opt(sh, cmd)?;
     sh.writable("virDomainManagedSave")
         .and_then(|c| c.managed_save(&dom, flags))

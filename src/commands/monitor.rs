@@ -107,7 +107,7 @@ pub fn cmd_list(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     if cmd.has("all") {
         f = L::INACTIVE | L::ACTIVE;
     }
-    for (opt, bit) in [
+    f |= cmd.flags(&[
         ("persistent", L::PERSISTENT),
         ("transient", L::TRANSIENT),
         ("with-managed-save", L::MANAGEDSAVE),
@@ -122,11 +122,7 @@ pub fn cmd_list(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         ("state-paused", L::PAUSED),
         ("state-shutoff", L::SHUTOFF),
         ("state-other", L::OTHER),
-    ] {
-        if cmd.has(opt) {
-            f |= bit;
-        }
-    }
+    ]);
     exclusive(cmd, "table", "name")?;
     exclusive(cmd, "table", "uuid")?;
     exclusive(cmd, "table", "id")?;
@@ -686,8 +682,7 @@ pub fn typed_value(v: &TypedValue) -> String {
 
 pub fn cmd_domstats(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     use virtsh_api::flags::stats as S;
-    let mut stats = 0;
-    for (opt, bit) in [
+    let stats = cmd.flags(&[
         ("state", S::STATE),
         ("cpu-total", S::CPU_TOTAL),
         ("balloon", S::BALLOON),
@@ -699,15 +694,10 @@ pub fn cmd_domstats(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         ("memory", S::MEMORY),
         ("dirtyrate", S::DIRTYRATE),
         ("vm", S::VM),
-    ] {
-        if cmd.has(opt) {
-            stats |= bit;
-        }
-    }
+    ]);
     // VIR_CONNECT_GET_ALL_DOMAINS_STATS_*: list filters share the list-domains bits, the
     // behaviour flags sit high.
-    let mut f = 0;
-    for (opt, bit) in [
+    let f = cmd.flags(&[
         ("list-active", L::ACTIVE),
         ("list-inactive", L::INACTIVE),
         ("list-persistent", L::PERSISTENT),
@@ -719,11 +709,7 @@ pub fn cmd_domstats(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         ("nowait", 1 << 29),
         ("backing", 1 << 30),
         ("enforce", 1 << 31),
-    ] {
-        if cmd.has(opt) {
-            f |= bit;
-        }
-    }
+    ]);
     let mut doms = Vec::new();
     for name in cmd.all("domain") {
         doms.push(lookup::domain_by(sh, name, BY_ANY)?);

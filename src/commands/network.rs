@@ -141,16 +141,12 @@ pub fn cmd_net_list(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     if cmd.has("all") {
         f = L::ACTIVE | L::INACTIVE;
     }
-    for (opt, bit) in [
+    f |= cmd.flags(&[
         ("persistent", L::PERSISTENT),
         ("transient", L::TRANSIENT),
         ("autostart", L::AUTOSTART),
         ("no-autostart", L::NO_AUTOSTART),
-    ] {
-        if cmd.has(opt) {
-            f |= bit;
-        }
-    }
+    ]);
     let (opt_name, opt_uuid) = (cmd.has("name"), cmd.has("uuid"));
     if usize::from(cmd.has("table")) + usize::from(opt_name) + usize::from(opt_uuid) > 1 {
         return Err(CmdError::msg(

@@ -139,16 +139,12 @@ pub fn cmd_pool_list(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     if cmd.has("all") {
         f = L::ACTIVE | L::INACTIVE;
     }
-    for (opt, bit) in [
+    f |= cmd.flags(&[
         ("autostart", L::AUTOSTART),
         ("no-autostart", L::NO_AUTOSTART),
         ("persistent", L::PERSISTENT),
         ("transient", L::TRANSIENT),
-    ] {
-        if cmd.has(opt) {
-            f |= bit;
-        }
-    }
+    ]);
     let (opt_uuid, opt_name) = (cmd.has("uuid"), cmd.has("name"));
     let types = opt_str(cmd, "type")?;
     exclusive(cmd, "details", "uuid")?;

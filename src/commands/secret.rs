@@ -214,17 +214,12 @@ struct SecretEntry {
 /// `secret-list [--ephemeral] [--no-ephemeral] [--private] [--no-private]`. JSON:
 /// `[{"uuid", "usage", "usage_id"}]`, by UUID.
 pub fn cmd_secret_list(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
-    let mut flags = 0;
-    for (opt, bit) in [
+    let flags = cmd.flags(&[
         ("ephemeral", L::EPHEMERAL),
         ("no-ephemeral", L::NO_EPHEMERAL),
         ("private", L::PRIVATE),
         ("no-private", L::NO_PRIVATE),
-    ] {
-        if cmd.has(opt) {
-            flags |= bit;
-        }
-    }
+    ]);
     let list = collect(sh, flags)?;
     let usage_name = |t: i32| USAGE_TYPES.get(t as usize).copied().unwrap_or("");
     if sh.json() {

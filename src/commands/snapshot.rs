@@ -103,8 +103,7 @@ pub(crate) fn text_at(root: &Element, path: &str) -> Option<String> {
 
 /// The creation flags shared by snapshot-create and snapshot-create-as.
 fn create_flags(cmd: &ParsedCmd) -> u32 {
-    let mut f = 0;
-    for (opt, bit) in [
+    cmd.flags(&[
         ("redefine", C::REDEFINE),
         ("current", C::CURRENT),
         ("no-metadata", C::NO_METADATA),
@@ -115,12 +114,7 @@ fn create_flags(cmd: &ParsedCmd) -> u32 {
         ("atomic", C::ATOMIC),
         ("live", C::LIVE),
         ("validate", C::VALIDATE),
-    ] {
-        if cmd.def.opt(opt).is_some() && cmd.has(opt) {
-            f |= bit;
-        }
-    }
-    f
+    ])
 }
 
 /// virshSnapshotCreate: create, with virsh's retries for servers that refuse --validate or

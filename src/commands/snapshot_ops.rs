@@ -104,16 +104,11 @@ pub fn cmd_snapshot_info(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
 /// [--reset-nvram]`. Like virsh, `--force` is only passed on when the server says the revert
 /// is risky, so that servers that refuse the flag still work.
 pub fn cmd_snapshot_revert(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
-    let mut flags = 0;
-    for (opt, bit) in [
+    let flags = cmd.flags(&[
         ("running", R::RUNNING),
         ("paused", R::PAUSED),
         ("reset-nvram", R::RESET_NVRAM),
-    ] {
-        if cmd.has(opt) {
-            flags |= bit;
-        }
-    }
+    ]);
     let (dom, _) = domain(sh, cmd)?;
     let snap = lookup_snapshot(sh, cmd, "snapshotname", true, &dom)?;
     let failed = |e| CmdError::with(format!("Failed to revert snapshot {}", snap.name), e);
