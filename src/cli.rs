@@ -146,7 +146,22 @@ fn apply(g: &mut GlobalOpts, short: char, value: Option<String>) -> Result<(), S
                 .warnings
                 .push(format!("ignoring debug level {v} out of range [0-4]")),
         },
-        'e' => g.escape = Some(v),
+        'e' => {
+            // vshGetEscapeChar: one character, or ^ and a control-key letter.
+            let ok = match v.strip_prefix('^') {
+                Some(rest) => {
+                    rest.len() == 1
+                        && rest
+                            .chars()
+                            .all(|c| c.is_ascii_alphabetic() || "[\\]^_".contains(c))
+                }
+                None => v.chars().count() == 1,
+            };
+            if !ok {
+                return Err(format!("Invalid string '{v}' for escape sequence"));
+            }
+            g.escape = Some(v)
+        }
         'h' => g.help = true,
         'k' => {
             g.keepalive_interval = Some(

@@ -325,3 +325,32 @@ fn diagnostics_point_into_the_file_when_asked() {
     assert!(!plain.contains('│'), "{plain}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn escape_and_keepalive_options_as_virsh() {
+    for good in ["a", "^a", "^[", "~"] {
+        let o = virtsh(&["-e", good, "-c", "test:///default", "uri"]);
+        assert!(o.status.success(), "-e {good}: {}", text(&o.stderr));
+    }
+    for bad in ["ab", "^1", "^", ""] {
+        let o = virtsh(&["-e", bad, "-c", "test:///default", "uri"]);
+        assert_eq!(
+            text(&o.stderr),
+            format!("error: Invalid string '{bad}' for escape sequence\n")
+        );
+        assert_eq!(o.status.code(), Some(1));
+    }
+    // -k 0 disables keepalive: nothing to ask the driver.
+    assert!(virtsh(&["-k", "0", "-c", "test:///default", "uri"])
+        .status
+        .success());
+    // The test driver has no keepalive, so asking for it loses the connection, as in virsh.
+    let o = virtsh(&["-k", "5", "-c", "test:///default", "uri"]);
+    assert_eq!(
+        text(&o.stderr),
+        "error: Cannot setup keepalive on connection as requested, disconnecting\n\
+         error: failed to connect to the hypervisor\n\
+         error: this function is not supported by the connection driver: virConnectSetKeepAlive\n"
+    );
+    assert_eq!(o.status.code(), Some(1));
+}

@@ -84,6 +84,11 @@ pub trait HostDriver {
         Err(Error::unsupported("virConnectGetDomainCapabilities"))
     }
 
+    /// virConnectSetKeepAlive: only remote connections have keepalive.
+    fn set_keepalive(&self, _interval: i32, _count: u32) -> Result<()> {
+        Err(Error::unsupported("virConnectSetKeepAlive"))
+    }
+
     fn is_alive(&self) -> bool {
         true
     }
