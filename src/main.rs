@@ -11,6 +11,7 @@ mod connect;
 mod def;
 mod defs;
 mod diagnostic;
+mod generate;
 mod libvirt_conf;
 mod lookup;
 mod output;

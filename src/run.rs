@@ -10,6 +10,11 @@ use std::time::Instant;
 pub const LIBVIRT_COMPAT_VERSION: &str = "9.0.0";
 
 pub fn main(args: &[String]) -> i32 {
+    // `--generate=bash|zsh|fish|man` (not a virsh option) prints a completion script or the
+    // manual page; looked for before virsh's own option parsing, which stays untouched.
+    if let Some(code) = crate::generate::handle(args.get(1..).unwrap_or_default()) {
+        return code;
+    }
     let g = match cli::parse(args.get(1..).unwrap_or_default()) {
         Ok(g) => g,
         Err(e) => {
@@ -87,11 +92,32 @@ pub fn main(args: &[String]) -> i32 {
         }
     }
     let uri = crate::connect::resolve_uri(g.connect.as_deref());
+    // Shell completion scripts call `complete`; they get command names and options even when
+    // the URI cannot be opened (object names need the connection).
+    let completing = g.rest.first().and_then(|a| a.split_whitespace().next()) == Some("complete");
     if let Err(lines) = sh.connect(&uri, g.readonly) {
-        for l in lines {
-            sh.error(&l);
+        if !completing {
+            for l in lines {
+                sh.error(&l);
+            }
+            return 1;
         }
-        return 1;
+    }
+    // virsh asks for keepalive when -k (non-zero) or -K is given, and gives up the connection
+    // when the driver cannot do it.
+    if g.keepalive_interval.is_some_and(|i| i > 0) || g.keepalive_count.is_some() {
+        let interval = g.keepalive_interval.unwrap_or(5);
+        let count = g.keepalive_count.unwrap_or(6);
+        if let Err(e) = sh
+            .conn()
+            .map_err(|_| virtsh_api::Error::internal("no connection"))
+            .and_then(|c| c.set_keepalive(interval, count))
+        {
+            sh.error("Cannot setup keepalive on connection as requested, disconnecting");
+            sh.error("failed to connect to the hypervisor");
+            sh.error(&e.message);
+            return 1;
+        }
     }
 
     if g.rest.is_empty() {
