@@ -49,6 +49,48 @@ fn parse_error(kind: XmlKind, text: &str) -> Option<XmlError> {
     }
 }
 
+/// For an unknown command or option, the nearest declared name, as a hint line
+/// (`did you mean 'dominfo'?`). Printed after virsh's own error line, for people only.
+pub fn suggest(error: &str) -> Option<String> {
+    if let Some(name) = error
+        .strip_prefix("unknown command: '")
+        .and_then(|r| r.strip_suffix('\''))
+    {
+        let names = crate::defs::all()
+            .filter(|c| !c.hidden)
+            .map(|c| c.name.to_string());
+        return nearest(name, names).map(|n| format!("did you mean '{n}'?"));
+    }
+    // "command 'list' doesn't support option --al"
+    let rest = error.strip_prefix("command '")?;
+    let (cmd, rest) = rest.split_once("' doesn't support option --")?;
+    let def = crate::defs::find(cmd)?;
+    let names = def
+        .opts
+        .iter()
+        .map(|o| o.name.to_string())
+        .chain(std::iter::once("help".to_string()));
+    nearest(rest, names).map(|n| format!("did you mean '--{n}'?"))
+}
+
+/// The candidate closest to `wanted`, if it is close enough to be a likely typo: a prefix of
+/// it, or within a third of its length in edits.
+fn nearest(wanted: &str, candidates: impl Iterator<Item = String>) -> Option<String> {
+    let limit = (wanted.len() / 3).max(1);
+    candidates
+        .map(|c| {
+            let d = if c.starts_with(wanted) && !wanted.is_empty() {
+                0
+            } else {
+                strsim::damerau_levenshtein(wanted, &c)
+            };
+            (d, c)
+        })
+        .filter(|(d, _)| *d <= limit)
+        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.len().cmp(&b.1.len())))
+        .map(|(_, c)| c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +102,23 @@ mod tests {
         assert!(out.contains("bad.xml:4:"), "{out}");
         assert!(out.contains("</domain>"), "{out}");
         assert!(out.contains("Opening and ending tag mismatch"), "{out}");
+    }
+
+    #[test]
+    fn suggests_near_names() {
+        assert_eq!(
+            suggest("unknown command: 'dominf'").as_deref(),
+            Some("did you mean 'dominfo'?")
+        );
+        assert_eq!(
+            suggest("unknown command: 'lsit'").as_deref(),
+            Some("did you mean 'list'?")
+        );
+        assert_eq!(
+            suggest("command 'list' doesn't support option --al").as_deref(),
+            Some("did you mean '--all'?")
+        );
+        assert_eq!(suggest("unknown command: 'zzzzzzzz'"), None);
     }
 
     #[test]

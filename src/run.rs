@@ -139,9 +139,7 @@ pub fn main(args: &[String]) -> i32 {
             }
         }
         Err(e) => {
-            for line in e.lines() {
-                sh.error(line);
-            }
+            report_parse_error(&mut sh, &e);
             1
         }
     }
@@ -157,10 +155,20 @@ fn run_tokens(sh: &mut Shell, tokens: &mut dyn Tokens) -> bool {
     match parse::parse_all(tokens, &find_command) {
         Ok(cmds) => run_all(sh, &cmds),
         Err(e) => {
-            for line in e.lines() {
-                sh.error(line);
-            }
+            report_parse_error(sh, &e);
             false
+        }
+    }
+}
+
+/// virsh's lines, then (for people, see diagnostic.rs) the nearest name to a mistyped one.
+fn report_parse_error(sh: &mut Shell, error: &str) {
+    for line in error.lines() {
+        sh.error(line);
+    }
+    if crate::diagnostic::wanted() {
+        if let Some(hint) = error.lines().next().and_then(crate::diagnostic::suggest) {
+            eprintln!("hint: {hint}");
         }
     }
 }

@@ -354,3 +354,27 @@ fn escape_and_keepalive_options_as_virsh() {
     );
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn mistyped_names_get_a_hint_for_people_only() {
+    let run = |mode: &str, cmd: &str| {
+        Command::new(BIN)
+            .args(["-c", "test:///default", cmd])
+            .env("VIRTSH_DIAGNOSTICS", mode)
+            .output()
+            .expect("run")
+    };
+    assert_eq!(
+        text(&run("always", "dominf test").stderr),
+        "error: unknown command: 'dominf'\nhint: did you mean 'dominfo'?\n"
+    );
+    assert_eq!(
+        text(&run("always", "list --al").stderr),
+        "error: command 'list' doesn't support option --al\nhint: did you mean '--all'?\n"
+    );
+    // Scripts keep virsh's exact bytes.
+    assert_eq!(
+        text(&run("never", "dominf test").stderr),
+        "error: unknown command: 'dominf'\n"
+    );
+}
