@@ -17,9 +17,9 @@ pub fn cmd_managedsave(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         .and_then(|c| c.managed_save(&dom, flags))
         .map_err(|e| CmdError::with(format!("Failed to save domain '{name}' state"), e))?;
     if cmd.has("verbose") {
-        // virshWatchJob's last progress report, on stderr.
+        // The test driver saves at once, so virshWatchJob's only report is the last one.
         sh.flush();
-        eprint!("\rManagedsave: [100 %]");
+        crate::output::progress::Progress::new("Managedsave").finish();
     }
     sh.print_extra(&format!("\nDomain '{name}' state saved by libvirt\n"));
     Ok(())

@@ -1,5 +1,6 @@
 //! Output helpers: virsh's table layout and number formatting.
 
+pub mod progress;
 pub mod table;
 
 pub use table::Table;
