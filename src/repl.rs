@@ -1,19 +1,22 @@
 //! The interactive prompt: reedline on a terminal, a plain line reader otherwise.
 //!
 //! On a terminal: history in the user's data directory (VIRSH_HISTSIZE entries, default 500),
-//! Ctrl-C drops the line, Ctrl-D quits. From a pipe, virsh (through readline) still prints the
+//! Ctrl-R searches it (reedline's emacs binding; Enter takes the match onto the line, a second
+//! Enter runs it), a line ending in a backslash continues on the next one, the synopsis of the
+//! command being typed is hinted after the cursor, Tab completes, Ctrl-C drops the line,
+//! Ctrl-D quits. From a pipe, virsh (through readline) still prints the
 //! banner and the prompt and echoes each line; we do the same so transcripts match.
 
-use crate::complete::{complete, Names};
+use crate::complete::{complete, hint, Names};
 use crate::run::run_line;
-use crate::shell::Shell;
+use crate::shell::{write_stdout, Shell};
 use reedline::{
-    default_emacs_keybindings, ColumnarMenu, Completer, Emacs, FileBackedHistory, KeyCode,
-    KeyModifiers, MenuBuilder, Prompt, PromptEditMode, PromptHistorySearch, Reedline,
-    ReedlineEvent, ReedlineMenu, Signal, Span, Suggestion,
+    default_emacs_keybindings, ColumnarMenu, Completer, Emacs, FileBackedHistory, Hinter, History,
+    KeyCode, KeyModifiers, MenuBuilder, Prompt, PromptEditMode, PromptHistorySearch, Reedline,
+    ReedlineEvent, ReedlineMenu, Signal, Span, Suggestion, ValidationResult, Validator,
 };
 use std::borrow::Cow;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::sync::{Arc, Mutex};
 
 const BANNER: &str = "Welcome to {prog}, the virtualization interactive terminal.\n\n\
@@ -25,9 +28,20 @@ fn prompt_text(sh: &Shell) -> String {
 }
 
 pub fn run(sh: &mut Shell) -> i32 {
-    print!("{}", BANNER.replace("{prog}", &sh.prog));
+    // virsh checks its history size before anything else in interactive mode, and gives up on
+    // a bad one (vshReadlineInit).
+    let histsize = match history_size(&sh.prog) {
+        Ok(n) => n,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return 1;
+        }
+    };
+    if write_stdout(&BANNER.replace("{prog}", &sh.prog)).is_err() {
+        return 0;
+    }
     if std::io::stdin().is_terminal() {
-        run_terminal(sh)
+        run_terminal(sh, histsize)
     } else {
         run_piped(sh)
     }
@@ -37,13 +51,16 @@ fn run_piped(sh: &mut Shell) -> i32 {
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
     loop {
-        print!("{}", prompt_text(sh));
-        let _ = std::io::stdout().flush();
+        if write_stdout(&prompt_text(sh)).is_err() {
+            return 0;
+        }
         let Some(Ok(line)) = lines.next() else {
-            println!();
+            let _ = write_stdout("\n");
             return 0;
         };
-        println!("{line}");
+        if write_stdout(&format!("{line}\n")).is_err() {
+            return 0;
+        }
         run_line(sh, &line);
         if sh.quit {
             return 0;
@@ -71,12 +88,102 @@ impl Prompt for VirshPrompt {
     }
 }
 
-fn history_size() -> usize {
-    std::env::var("VIRSH_HISTSIZE")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|n| *n <= 500_000)
-        .unwrap_or(500)
+/// virsh's HISTSIZE_MAX.
+const HISTSIZE_MAX: i64 = 500_000;
+
+/// The history size from `VIRSH_HISTSIZE` (`VIRT_ADMIN_HISTSIZE` as virt-admin): 500 when
+/// unset; virsh's errors for a value that is not a number or not in 0..=500000.
+fn history_size(prog: &str) -> Result<usize, String> {
+    let var = if prog == "virt-admin" {
+        "VIRT_ADMIN_HISTSIZE"
+    } else {
+        "VIRSH_HISTSIZE"
+    };
+    parse_history_size(var, std::env::var(var).ok().as_deref())
+}
+
+fn parse_history_size(var: &str, value: Option<&str>) -> Result<usize, String> {
+    let Some(value) = value else {
+        return Ok(500);
+    };
+    // virStrToLong_i: an int, nothing after it.
+    let n: i64 = value
+        .parse::<i32>()
+        .map_err(|_| format!("Bad ${var} value."))?
+        .into();
+    if !(0..=HISTSIZE_MAX).contains(&n) {
+        return Err(format!(
+            "${var} value should be between 0 and {HISTSIZE_MAX}"
+        ));
+    }
+    Ok(n as usize)
+}
+
+/// A line whose last character is an unescaped backslash continues on the next line.
+struct ContinuationValidator;
+
+impl Validator for ContinuationValidator {
+    fn validate(&self, line: &str) -> ValidationResult {
+        let trailing = line.chars().rev().take_while(|c| *c == '\\').count();
+        if trailing % 2 == 1 {
+            ValidationResult::Incomplete
+        } else {
+            ValidationResult::Complete
+        }
+    }
+}
+
+/// The line as one command line: each backslash-newline the validator let through is removed,
+/// as a shell does (`list \<newline>--all` is `list --all`).
+fn join_continuations(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut backslashes = 0;
+    for c in line.chars() {
+        if c == '\n' && backslashes % 2 == 1 {
+            out.pop();
+            backslashes = 0;
+            continue;
+        }
+        backslashes = if c == '\\' { backslashes + 1 } else { 0 };
+        out.push(c);
+    }
+    out
+}
+
+/// Shows the synopsis of the command being typed after the cursor, dimmed. Only a display:
+/// Right arrow does not insert it (complete_hint is empty).
+struct SynopsisHinter;
+
+impl Hinter for SynopsisHinter {
+    fn handle(
+        &mut self,
+        line: &str,
+        pos: usize,
+        _history: &dyn History,
+        use_ansi_coloring: bool,
+        _cwd: &str,
+    ) -> String {
+        if pos < line.len() || line.contains('\n') {
+            return String::new();
+        }
+        let mut text = hint(line);
+        // Long synopses (migrate ...) would wrap over several lines: cut them short.
+        const MAX: usize = 72;
+        if text.chars().count() > MAX {
+            text = text.chars().take(MAX - 1).collect::<String>() + "…";
+        }
+        if text.is_empty() || !use_ansi_coloring {
+            text
+        } else {
+            format!("\x1b[2m{text}\x1b[0m")
+        }
+    }
+    fn complete_hint(&self) -> String {
+        String::new()
+    }
+    fn next_hint_token(&self) -> String {
+        String::new()
+    }
 }
 
 fn history_path() -> Option<std::path::PathBuf> {
@@ -109,7 +216,7 @@ impl Completer for LineCompleter {
     }
 }
 
-fn run_terminal(sh: &mut Shell) -> i32 {
+fn run_terminal(sh: &mut Shell, histsize: usize) -> i32 {
     let names = Arc::new(Mutex::new(Names::default()));
     let mut keys = default_emacs_keybindings();
     keys.add_binding(
@@ -130,11 +237,13 @@ fn run_terminal(sh: &mut Shell) -> i32 {
                 .with_marker(""),
         )))
         .with_edit_mode(Box::new(Emacs::new(keys)))
+        .with_validator(Box::new(ContinuationValidator))
+        .with_hinter(Box::new(SynopsisHinter))
         // Like readline: a single candidate is taken at once, several fill their common prefix.
         .with_quick_completions(true)
         .with_partial_completions(true);
     if let Some(path) = history_path() {
-        match FileBackedHistory::with_file(history_size(), path) {
+        match FileBackedHistory::with_file(histsize, path) {
             Ok(h) => editor = editor.with_history(Box::new(h)),
             Err(e) => eprintln!("error: cannot open history: {e}"),
         }
@@ -146,6 +255,7 @@ fn run_terminal(sh: &mut Shell) -> i32 {
         let prompt = VirshPrompt(prompt_text(sh));
         match editor.read_line(&prompt) {
             Ok(Signal::Success(line)) => {
+                let line = join_continuations(&line);
                 if line.trim().is_empty() {
                     continue;
                 }
@@ -156,7 +266,7 @@ fn run_terminal(sh: &mut Shell) -> i32 {
             }
             Ok(Signal::CtrlC) => continue,
             Ok(Signal::CtrlD) => {
-                println!();
+                let _ = write_stdout("\n");
                 return 0;
             }
             Err(e) => {
@@ -164,5 +274,57 @@ fn run_terminal(sh: &mut Shell) -> i32 {
                 return 1;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_size_as_virsh_reads_it() {
+        let v = "VIRSH_HISTSIZE";
+        assert_eq!(parse_history_size(v, None), Ok(500));
+        assert_eq!(parse_history_size(v, Some("0")), Ok(0));
+        assert_eq!(parse_history_size(v, Some("500000")), Ok(500_000));
+        assert_eq!(
+            parse_history_size(v, Some("12x")),
+            Err("Bad $VIRSH_HISTSIZE value.".into())
+        );
+        assert_eq!(
+            parse_history_size(v, Some("500001")),
+            Err("$VIRSH_HISTSIZE value should be between 0 and 500000".into())
+        );
+        assert!(parse_history_size(v, Some("-1")).is_err());
+    }
+
+    #[test]
+    fn trailing_backslash_continues() {
+        let v = ContinuationValidator;
+        assert!(matches!(
+            v.validate("list \\"),
+            ValidationResult::Incomplete
+        ));
+        assert!(matches!(
+            v.validate("echo \\\\"),
+            ValidationResult::Complete
+        ));
+        assert!(matches!(v.validate("list"), ValidationResult::Complete));
+        assert_eq!(join_continuations("list \\\n--all"), "list --all");
+        assert_eq!(join_continuations("a \\\nb \\\nc"), "a b c");
+        assert_eq!(join_continuations("echo \\\\"), "echo \\\\");
+    }
+
+    #[test]
+    fn hint_is_the_synopsis_and_never_inserted() {
+        let mut h = SynopsisHinter;
+        let hist = FileBackedHistory::new(10).unwrap();
+        assert_eq!(
+            h.handle("dominfo ", 8, &hist, false, ""),
+            "# dominfo <domain>"
+        );
+        assert_eq!(h.handle("dominfo ", 3, &hist, false, ""), "");
+        assert!(h.handle("migrate ", 8, &hist, false, "").chars().count() <= 72);
+        assert_eq!(h.complete_hint(), "");
     }
 }
