@@ -2,7 +2,7 @@
 
 use crate::cli::{self, VersionKind};
 use crate::parse::{self, ArgvTokens, ParsedCmd, StringTokens, Tokens};
-use crate::shell::{find_command, LogLevel, OutputFormat, Shell};
+use crate::shell::{find_command, write_stdout, LogLevel, OutputFormat, Shell};
 use std::time::Instant;
 
 /// The libvirt release whose virsh we reproduce; `--version` reports it so scripts that gate on
@@ -26,26 +26,20 @@ pub fn main(args: &[String]) -> i32 {
         eprintln!("error: {w}");
     }
     if g.help {
-        print!(
-            "{}",
-            crate::commands::virsh::usage(&invoked_as(
-                args.first().map(String::as_str).unwrap_or("virtsh")
-            ))
-        );
+        let _ = write_stdout(&crate::commands::virsh::usage(&invoked_as(
+            args.first().map(String::as_str).unwrap_or("virtsh"),
+        )));
         return 0;
     }
     match g.version {
         Some(VersionKind::Short) => {
-            println!("{LIBVIRT_COMPAT_VERSION}");
+            let _ = write_stdout(&format!("{LIBVIRT_COMPAT_VERSION}\n"));
             return 0;
         }
         Some(VersionKind::Long) => {
-            print!(
-                "{}",
-                crate::commands::virsh::long_version(&invoked_as(
-                    args.first().map(String::as_str).unwrap_or("virtsh")
-                ))
-            );
+            let _ = write_stdout(&crate::commands::virsh::long_version(&invoked_as(
+                args.first().map(String::as_str).unwrap_or("virtsh"),
+            )));
             return 0;
         }
         None => {}

@@ -230,6 +230,14 @@ impl Default for Shell {
     }
 }
 
+/// Write to stdout now. A closed pipe (`virtsh -h | head -1`) is reported as an error for the
+/// caller to stop on, never as a panic; virsh simply dies of SIGPIPE there.
+pub fn write_stdout(s: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(s.as_bytes())?;
+    out.flush()
+}
+
 /// Find a command declaration by name.
 pub fn find_command(name: &str) -> Option<&'static CommandDef> {
     crate::defs::find(name)

@@ -378,3 +378,17 @@ fn mistyped_names_get_a_hint_for_people_only() {
         "error: unknown command: 'dominf'\n"
     );
 }
+
+#[test]
+fn a_closed_pipe_is_not_a_crash() {
+    // `virtsh -h | head -1`: stdout closes early; virtsh must end quietly, not panic.
+    let mut child = Command::new(BIN)
+        .arg("-h")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let o = child.wait_with_output().expect("wait");
+    assert!(!text(&o.stderr).contains("panicked"), "{}", text(&o.stderr));
+}
