@@ -1,0 +1,23 @@
+//! virtsh's embedded QEMU driver (`qemu:///system`, `qemu:///session`, `qemu:///embed`).
+//!
+//! This crate owns everything that talks to QEMU directly, per ARCHITECTURE.md, "The daemonless
+//! model". So far it holds the first, self-contained layer:
+//!
+//! - [`qmp`]: a synchronous QMP client with a timeout on every call, replies matched by id,
+//!   queued asynchronous events, and typed errors ([`qmp::QmpError`]).
+//! - [`monitor_fd`]: the QMP monitor socket, created by virtsh in a private runtime directory and
+//!   handed to QEMU as an already-listening fd, so nothing polls for a socket to appear.
+//! - [`caps`]: QEMU capabilities (version, machine types, CPU models, QOM types, QMP commands,
+//!   KVM), probed once per binary and cached as JSON keyed by canonical path, size and mtime.
+//!
+//! Still to come (issue 4): per-URI state and locking, the XML-to-command-line generator, the
+//! per-guest supervisor, and the `Connection` implementation that `src/` will open. Nothing in
+//! `src/` uses this crate yet.
+
+pub mod caps;
+pub mod monitor_fd;
+pub mod qmp;
+
+pub use caps::{CacheOutcome, CapsCache, CapsError, CapsLookup, ProbeOptions, QemuCaps};
+pub use monitor_fd::{MonitorError, MonitorSocket};
+pub use qmp::{ErrorClass, QemuVersion, QmpClient, QmpError, QmpEvent};
