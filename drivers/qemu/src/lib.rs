@@ -9,12 +9,14 @@
 //!   handed to QEMU as an already-listening fd, so nothing polls for a socket to appear.
 //! - [`caps`]: QEMU capabilities (version, machine types, CPU models, QOM types, QMP commands,
 //!   KVM), probed once per binary and cached as JSON keyed by canonical path, size and mtime.
+//! - [`cmdline`]: the QEMU command line for a domain definition, checked against those
+//!   capabilities, with QEMU's comma escaping so a path cannot inject an option.
 //!
-//! Still to come (issue 4): per-URI state and locking, the XML-to-command-line generator, the
-//! per-guest supervisor, and the `Connection` implementation that `src/` will open. Nothing in
-//! `src/` uses this crate yet.
+//! Still to come (issue 4): per-URI state and locking, the per-guest supervisor, and the
+//! `Connection` implementation that `src/` will open. Nothing in `src/` uses this crate yet.
 
 pub mod caps;
+pub mod cmdline;
 pub mod monitor_fd;
 pub mod qmp;
 

@@ -1,0 +1,547 @@
+//! XML to QEMU command line: golden files, escaping, capability checks, and a real QEMU that
+//! must accept every generated command line (`-S`, TCG, no guest code runs).
+//!
+//! Golden files are `tests/data/cmdline/NAME.args`, one argument per line, written against fixed
+//! capabilities (those of Debian's QEMU 7.2) and a fixed environment (monitor fd 1729, as in
+//! libvirt's tests). `VIRTSH_REGENERATE=1 cargo test -p virtsh-qemu --test cmdline` rewrites
+//! them; review the diff by hand against libvirt's `*.x86_64-latest.args`.
+
+mod common;
+
+use std::os::unix::io::{AsRawFd, RawFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::{qemu_binary, QemuGuard, TestDir, TIMEOUT};
+use serde_json::Value;
+use virtsh_qemu::caps::{self, BinaryKey, CpuModel, MachineType, ProbeOptions};
+use virtsh_qemu::cmdline::{build, Accel, CmdlineEnv, CmdlineError};
+use virtsh_qemu::{QemuCaps, QemuVersion, QmpClient};
+use virtsh_xml::domain::{DomainDef, ParseOptions};
+
+const FIXTURES: &[&str] = &[
+    "minimal",
+    "disks",
+    "nic-user",
+    "nic-tap",
+    "serial-console",
+    "kernel-boot",
+    "vnc",
+];
+const GOLDEN_DIR: &str = "/var/lib/virtsh/images";
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cmdline")
+}
+
+fn machine(name: &str, alias: Option<&str>, default: bool) -> MachineType {
+    MachineType {
+        name: name.into(),
+        alias: alias.map(str::to_string),
+        is_default: default,
+        cpu_max: if name.contains("q35") { 288 } else { 255 },
+        deprecated: false,
+        default_cpu_type: Some("qemu64-x86_64-cpu".into()),
+    }
+}
+
+/// Capabilities as Debian's QEMU 7.2 reports them, reduced to what the generator looks at.
+fn fake_caps() -> QemuCaps {
+    let mut qom_types: Vec<String> = [
+        "memory-backend-ram",
+        "virtio-blk-pci",
+        "virtio-scsi-pci",
+        "scsi-hd",
+        "scsi-cd",
+        "ide-hd",
+        "ide-cd",
+        "virtio-net-pci",
+        "e1000",
+        "e1000e",
+        "rtl8139",
+        "isa-serial",
+        "VGA",
+        "cirrus-vga",
+        "virtio-vga",
+        "virtio-balloon-pci",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    qom_types.sort();
+    QemuCaps {
+        format: caps::CACHE_FORMAT,
+        key: BinaryKey {
+            path: "/usr/bin/qemu-system-x86_64".into(),
+            size: 1,
+            mtime_ns: 1,
+        },
+        probe_accel: "tcg".into(),
+        version: QemuVersion {
+            major: 7,
+            minor: 2,
+            micro: 0,
+            package: String::new(),
+        },
+        machines: vec![
+            machine("pc-i440fx-7.2", Some("pc"), true),
+            machine("pc-q35-7.2", Some("q35"), false),
+            MachineType {
+                deprecated: true,
+                ..machine("pc-i440fx-1.4", None, false)
+            },
+        ],
+        cpu_models: vec![CpuModel {
+            name: "qemu64".into(),
+            typename: None,
+            unavailable_features: vec![],
+            deprecated: false,
+        }],
+        qom_types,
+        commands: vec!["qmp_capabilities".into(), "query-status".into()],
+        kvm_present: false,
+        kvm_enabled: false,
+    }
+}
+
+fn golden_env(name: &str) -> CmdlineEnv {
+    CmdlineEnv {
+        monitor_fd: 1729,
+        tap_fds: vec![Some(73), Some(74)],
+        runtime_dir: format!("/run/virtsh/qemu/{name}").into(),
+        log_path: format!("/var/log/virtsh/qemu/{name}.log").into(),
+        accel: Accel::Tcg,
+        sandbox: true,
+    }
+}
+
+fn parse(xml: &str) -> DomainDef {
+    DomainDef::parse_with(
+        xml,
+        &ParseOptions {
+            default_arch: "x86_64".into(),
+        },
+    )
+    .expect("fixture parses")
+}
+
+fn fixture(name: &str, dir: &str) -> DomainDef {
+    let xml = std::fs::read_to_string(data_dir().join(format!("{name}.xml"))).expect("fixture");
+    parse(&xml.replace("@DIR@", dir))
+}
+
+#[test]
+fn golden_args() {
+    let regen = std::env::var_os("VIRTSH_REGENERATE").is_some_and(|v| v == "1");
+    let caps = fake_caps();
+    let mut failures = Vec::new();
+    for name in FIXTURES {
+        let def = fixture(name, GOLDEN_DIR);
+        let args = build(&def, &caps, &golden_env(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let text = args.join("\n") + "\n";
+        let path = data_dir().join(format!("{name}.args"));
+        if regen {
+            std::fs::write(&path, &text).expect("write golden");
+            continue;
+        }
+        let want = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (VIRTSH_REGENERATE=1 writes it)", path.display()));
+        if want != text {
+            failures.push(format!("--- {name}.args (expected)\n{want}+++ got\n{text}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The option value of `opt` in `args` (the argument after it), all occurrences.
+fn values<'a>(args: &'a [String], opt: &str) -> Vec<&'a str> {
+    args.windows(2)
+        .filter(|w| w[0] == opt)
+        .map(|w| w[1].as_str())
+        .collect()
+}
+
+#[test]
+fn commas_are_doubled_and_cannot_inject() {
+    let xml = r#"<domain type='qemu'>
+  <name>evil,debug-threads=off,guest=x</name>
+  <memory unit='MiB'>64</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='/tmp/a,file=/etc/shadow'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <serial type='file'><source path='/tmp/s,path=/etc/passwd'/><target port='0'/></serial>
+    <memballoon model='none'/>
+  </devices>
+</domain>"#;
+    let def = parse(xml);
+    let args = build(&def, &fake_caps(), &golden_env("evil")).expect("build");
+    assert_eq!(
+        values(&args, "-name"),
+        ["guest=evil,,debug-threads=off,,guest=x,debug-threads=on"]
+    );
+    let chardevs = values(&args, "-chardev");
+    assert!(
+        chardevs.contains(&"file,id=charserial0,path=/tmp/s,,path=/etc/passwd"),
+        "{chardevs:?}"
+    );
+    // The disk path is a JSON string value: one key, the exact path.
+    let bd: Vec<Value> = values(&args, "-blockdev")
+        .iter()
+        .map(|s| serde_json::from_str(s).expect("JSON"))
+        .collect();
+    assert_eq!(bd[0]["filename"], "/tmp/a,file=/etc/shadow");
+    assert_eq!(bd[0].as_object().unwrap().len(), 5, "{:?}", bd[0]);
+    // Splitting QEMU's way (",," is a literal comma) gives exactly the intended keys.
+    let name = values(&args, "-name")[0].replace(",,", "\u{1}");
+    let keys: Vec<&str> = name
+        .split(',')
+        .map(|kv| kv.split('=').next().unwrap())
+        .collect();
+    assert_eq!(keys, ["guest", "debug-threads"]);
+}
+
+#[test]
+fn control_characters_are_refused() {
+    let xml = r#"<domain type='qemu'>
+  <name>ctl</name>
+  <memory unit='MiB'>64</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <disk type='file' device='disk'>
+      <source file='/tmp/a&#10;b'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+  </devices>
+</domain>"#;
+    let def = parse(xml);
+    let e = build(&def, &fake_caps(), &golden_env("ctl")).unwrap_err();
+    assert!(matches!(e, CmdlineError::BadValue { .. }), "{e}");
+}
+
+#[test]
+fn vnc_explicit_port_and_ipv6() {
+    let xml = std::fs::read_to_string(data_dir().join("vnc.xml")).unwrap();
+    let def = parse(&xml.replace(
+        "<graphics type='vnc' autoport='yes'/>",
+        "<graphics type='vnc' port='5905' autoport='no' listen='127.0.0.1'/>",
+    ));
+    let args = build(&def, &fake_caps(), &golden_env("vnc")).unwrap();
+    assert_eq!(values(&args, "-vnc"), ["127.0.0.1:5,audiodev=audio1"]);
+    assert!(values(&args, "-display").is_empty());
+    let def = parse(&xml.replace(
+        "<graphics type='vnc' autoport='yes'/>",
+        "<graphics type='vnc' port='5901' autoport='no'><listen type='address' address='::1'/></graphics>",
+    ));
+    let args = build(&def, &fake_caps(), &golden_env("vnc")).unwrap();
+    assert_eq!(values(&args, "-vnc"), ["[::1]:1,audiodev=audio1"]);
+}
+
+#[test]
+fn real_qemu_name_and_path_with_commas() {
+    let Some(qemu) = qemu_binary("real_qemu_name_and_path_with_commas") else {
+        return;
+    };
+    let dir = TestDir::new("cmdc");
+    let caps = caps::probe(&qemu, &ProbeOptions::new(dir.path().join("probe"))).expect("probe");
+    let img = dir.path().join("a,file=x");
+    std::fs::create_dir_all(&img).unwrap();
+    let disk = img.join("d,format=qcow2.img");
+    std::fs::File::create(&disk)
+        .unwrap()
+        .set_len(1 << 20)
+        .unwrap();
+    let name = "evil,debug-threads=off,guest=x";
+    let xml = format!(
+        "<domain type='qemu'><name>{name}</name><memory unit='MiB'>64</memory>\
+         <os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\
+         <disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+         <source file='{}'/><target dev='vda' bus='virtio'/></disk>\
+         <serial type='file'><source path='{}'/><target port='0'/></serial>\
+         <memballoon model='none'/></devices></domain>",
+        disk.display(),
+        img.join("s,path=y.log").display()
+    );
+    let def = parse(&xml);
+    let (listener, sock) = monitor_listener(dir.path());
+    let env = CmdlineEnv {
+        monitor_fd: listener.as_raw_fd(),
+        tap_fds: vec![],
+        runtime_dir: dir.path().into(),
+        log_path: dir.path().join("qemu.log"),
+        accel: Accel::Tcg,
+        sandbox: false,
+    };
+    let args = build(&def, &caps, &env).expect("build");
+    let _guard = start(&qemu, &args, listener.as_raw_fd(), &env.log_path);
+    let stream = UnixStream::connect(&sock).expect("connect");
+    drop(listener);
+    let mut qmp = QmpClient::connect(stream, TIMEOUT).unwrap_or_else(|e| {
+        panic!(
+            "QMP: {e}: {}",
+            std::fs::read_to_string(&env.log_path).unwrap_or_default()
+        )
+    });
+    let n = qmp.execute("query-name", Value::Null).expect("query-name");
+    assert_eq!(n["name"], name);
+    let blocks = qmp
+        .execute("query-block", Value::Null)
+        .expect("query-block");
+    assert_eq!(
+        blocks[0]["inserted"]["file"].as_str(),
+        disk.to_str(),
+        "{blocks}"
+    );
+    assert!(
+        img.join("s,path=y.log").exists(),
+        "serial log file created at the exact path"
+    );
+    assert!(!dir.path().join("y.log").exists());
+}
+
+fn minimal_with(f: impl FnOnce(&mut DomainDef)) -> DomainDef {
+    let mut def = fixture("minimal", GOLDEN_DIR);
+    f(&mut def);
+    def
+}
+
+#[test]
+fn capability_checks() {
+    let caps = fake_caps();
+    let env = golden_env("c");
+
+    let def = minimal_with(|d| d.os.machine = Some("pc-i440fx-99.0".into()));
+    assert_eq!(
+        build(&def, &caps, &env).unwrap_err(),
+        CmdlineError::NoMachine("pc-i440fx-99.0".into())
+    );
+
+    let def = minimal_with(|d| d.os.machine = Some("pc-i440fx-1.4".into()));
+    assert_eq!(
+        build(&def, &caps, &env).unwrap_err(),
+        CmdlineError::DeprecatedMachine("pc-i440fx-1.4".into())
+    );
+
+    // A device type this QEMU lacks.
+    let mut no_virtio = caps.clone();
+    no_virtio.qom_types.retain(|t| t != "virtio-blk-pci");
+    let def = fixture("kernel-boot", GOLDEN_DIR);
+    let e = build(&def, &no_virtio, &env).unwrap_err();
+    assert!(
+        matches!(&e, CmdlineError::NoDevice { ty, .. } if ty == "virtio-blk-pci"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("virtio-blk-pci"), "{e}");
+
+    // No memory backend object: no `-machine memory-backend=`.
+    let mut no_backend = caps.clone();
+    no_backend.qom_types.retain(|t| t != "memory-backend-ram");
+    assert!(matches!(
+        build(&fixture("minimal", GOLDEN_DIR), &no_backend, &env).unwrap_err(),
+        CmdlineError::NoDevice { .. }
+    ));
+
+    // Unknown CPU model.
+    let xml = std::fs::read_to_string(data_dir().join("minimal.xml"))
+        .unwrap()
+        .replace(
+            "<os>",
+            "<cpu mode='custom' match='exact'><model fallback='forbid'>NoSuchCPU</model></cpu><os>",
+        );
+    let e = build(&parse(&xml), &caps, &env).unwrap_err();
+    assert!(e.to_string().contains("NoSuchCPU"), "{e}");
+
+    // Too many vCPUs for the machine.
+    let def = minimal_with(|d| {
+        d.vcpus = 300;
+        d.current_vcpus = 300;
+    });
+    assert!(matches!(
+        build(&def, &caps, &env).unwrap_err(),
+        CmdlineError::Unsupported(_)
+    ));
+
+    // KVM asked, not available.
+    let def = minimal_with(|d| d.virt_type = "kvm".into());
+    let kvm_env = CmdlineEnv {
+        accel: Accel::Kvm,
+        ..env.clone()
+    };
+    assert!(matches!(
+        build(&def, &caps, &kvm_env).unwrap_err(),
+        CmdlineError::Unsupported(_)
+    ));
+
+    // A tap interface without a tap fd.
+    let no_fds = CmdlineEnv {
+        tap_fds: vec![],
+        ..env.clone()
+    };
+    let e = build(&fixture("nic-tap", GOLDEN_DIR), &caps, &no_fds).unwrap_err();
+    assert!(e.to_string().contains("tap fd"), "{e}");
+
+    // Sandbox only when asked.
+    let nosb = CmdlineEnv {
+        sandbox: false,
+        ..env
+    };
+    let args = build(&fixture("minimal", GOLDEN_DIR), &caps, &nosb).unwrap();
+    assert!(!args.iter().any(|a| a == "-sandbox"));
+}
+
+// ---- real QEMU ----
+
+/// A listening unix socket whose fd QEMU inherits (not close-on-exec in the child only).
+fn monitor_listener(dir: &Path) -> (UnixListener, PathBuf) {
+    let path = dir.join("mon.sock");
+    let l = UnixListener::bind(&path).expect("bind monitor");
+    (l, path)
+}
+
+fn qemu_img(dir: &Path, name: &str, fmt: &str) {
+    let st = Command::new("qemu-img")
+        .args(["create", "-q", "-f", fmt])
+        .arg(dir.join(name))
+        .arg("16M")
+        .status()
+        .expect("qemu-img");
+    assert!(st.success(), "qemu-img create {name}");
+}
+
+fn start(qemu: &Path, args: &[String], fd: RawFd, log: &Path) -> QemuGuard {
+    let mut cmd = Command::new(qemu);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).expect("log"));
+    // SAFETY: only fcntl between fork and exec (async-signal-safe).
+    unsafe {
+        cmd.pre_exec(move || {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    QemuGuard(cmd.spawn().expect("spawn QEMU"))
+}
+
+/// An x86 boot-protocol 2.15 header (`HdrS`) followed by padding: what QEMU's Linux loader
+/// checks before it would copy the kernel into guest memory.
+fn fake_bzimage() -> Vec<u8> {
+    let mut k = vec![0u8; 8192];
+    k[0x1f1] = 4; // setup_sects
+    k[0x1fe..0x200].copy_from_slice(&[0x55, 0xaa]);
+    k[0x202..0x206].copy_from_slice(b"HdrS");
+    k[0x206..0x208].copy_from_slice(&0x020fu16.to_le_bytes()); // protocol version
+    k[0x211] = 0x01; // loadflags: LOADED_HIGH
+    k[0x22c..0x230].copy_from_slice(&0x37ff_ffffu32.to_le_bytes()); // initrd_addr_max
+    k[0x238..0x23c].copy_from_slice(&2048u32.to_le_bytes()); // cmdline_size
+    k
+}
+
+#[test]
+fn real_qemu_accepts_every_fixture() {
+    let Some(qemu) = qemu_binary("real_qemu_accepts_every_fixture") else {
+        return;
+    };
+    if Command::new("qemu-img").arg("--version").output().is_err() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("qemu-img not found (CI=true; Debian package qemu-utils)");
+        }
+        eprintln!(
+            "SKIP real_qemu_accepts_every_fixture: qemu-img not found (apt-get install qemu-utils)"
+        );
+        return;
+    }
+    let dir = TestDir::new("cmdl");
+    let caps = caps::probe(&qemu, &ProbeOptions::new(dir.path().join("probe"))).expect("probe");
+    // A directory with a comma: paths with commas must work, not just be escaped.
+    let img = dir.path().join("img,dir");
+    std::fs::create_dir_all(&img).unwrap();
+    qemu_img(&img, "root.qcow2", "qcow2");
+    for (f, fmt) in [
+        ("data.img", "raw"),
+        ("install.iso", "raw"),
+        ("root.img", "raw"),
+    ] {
+        qemu_img(&img, f, fmt);
+    }
+    // QEMU reads the kernel's boot header at start (even with -S): a minimal bzImage header
+    // is enough, no guest code runs.
+    std::fs::write(img.join("vmlinuz"), fake_bzimage()).unwrap();
+    std::fs::write(img.join("initrd.img"), b"").unwrap();
+    let imgs = img.to_str().unwrap();
+
+    // nic-tap needs a real tap fd (root and /dev/net/tun): covered by the golden file only.
+    for name in FIXTURES.iter().filter(|n| **n != "nic-tap") {
+        let def = fixture(name, imgs);
+        let run = dir.path().join(format!("run-{name}"));
+        std::fs::create_dir_all(&run).unwrap();
+        let (listener, sock) = monitor_listener(&run);
+        let env = CmdlineEnv {
+            monitor_fd: listener.as_raw_fd(),
+            tap_fds: vec![],
+            runtime_dir: run.clone(),
+            log_path: run.join("qemu.log"),
+            accel: Accel::Tcg,
+            sandbox: true,
+        };
+        let args = build(&def, &caps, &env).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let _guard = start(&qemu, &args, listener.as_raw_fd(), &env.log_path);
+        let stream = UnixStream::connect(&sock).expect("connect monitor");
+        drop(listener);
+        let mut qmp = match QmpClient::connect(stream, TIMEOUT) {
+            Ok(q) => q,
+            Err(e) => panic!(
+                "{name}: QMP: {e}\nargs: {args:?}\nlog: {}",
+                std::fs::read_to_string(&env.log_path).unwrap_or_default()
+            ),
+        };
+        let st = qmp
+            .execute("query-status", Value::Null)
+            .expect("query-status");
+        assert_eq!(st["status"], "prelaunch", "{name}: {st}");
+        // Nothing QEMU warns about (a deprecated option, an unused netdev, ...).
+        let log = std::fs::read_to_string(&env.log_path).unwrap_or_default();
+        assert!(log.trim().is_empty(), "{name}: QEMU said: {log}");
+        let blocks = qmp
+            .execute("query-block", Value::Null)
+            .expect("query-block");
+        let blocks = blocks.as_array().expect("array");
+        let with_media: Vec<String> = blocks
+            .iter()
+            .filter_map(|b| b["inserted"]["file"].as_str().map(str::to_string))
+            .collect();
+        let want: Vec<String> = def
+            .devices
+            .disks
+            .iter()
+            .filter_map(|d| d.source.clone())
+            .collect();
+        assert_eq!(with_media.len(), want.len(), "{name}: {blocks:?}");
+        for w in &want {
+            assert!(
+                blocks.iter().any(|b| {
+                    b["inserted"]["image"]["filename"].as_str() == Some(w.as_str())
+                        || b["inserted"]["file"]
+                            .as_str()
+                            .is_some_and(|f| f.contains(w.as_str()))
+                }),
+                "{name}: {w} not in {blocks:?}"
+            );
+        }
+        assert_eq!(
+            blocks.len(),
+            def.devices.disks.len(),
+            "{name}: every disk, empty cdroms too: {blocks:?}"
+        );
+        let _ = qmp.execute("quit", Value::Null);
+    }
+}
