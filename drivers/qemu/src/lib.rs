@@ -11,14 +11,17 @@
 //!   KVM), probed once per binary and cached as JSON keyed by canonical path, size and mtime.
 //! - [`cmdline`]: the QEMU command line for a domain definition, checked against those
 //!   capabilities, with QEMU's comma escaping so a path cannot inject an option.
+//! - [`state`]: per-URI state directories, atomic file writes, per-object flock locks, and the
+//!   store of `<name>.xml` definitions that lists around corrupt files.
 //!
-//! Still to come (issue 4): per-URI state and locking, the per-guest supervisor, and the
-//! `Connection` implementation that `src/` will open. Nothing in `src/` uses this crate yet.
+//! Still to come (issue 4): the per-guest supervisor and the `Connection` implementation that
+//! `src/` will open. Nothing in `src/` uses this crate yet.
 
 pub mod caps;
 pub mod cmdline;
 pub mod monitor_fd;
 pub mod qmp;
+pub mod state;
 
 pub use caps::{CacheOutcome, CapsCache, CapsError, CapsLookup, ProbeOptions, QemuCaps};
 pub use monitor_fd::{MonitorError, MonitorSocket};

@@ -1,0 +1,164 @@
+//! A directory of persistent definitions, one `<name>.xml` per object.
+//!
+//! [`ConfigStore::list`] never fails because of one bad file: a file that cannot be read, does not
+//! parse as a domain, or names another domain than its file name is reported in
+//! [`Listing::problems`] by its path, and every other object still lists. Dot-files (the
+//! temporaries of [`super::atomic`]) and files not ending in `.xml` (locks) are not objects.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use virtsh_xml::domain::{DomainDef, ParseOptions};
+
+use super::{atomic, validate_name, StateError};
+
+const SUFFIX: &str = ".xml";
+
+/// One file that could not be loaded, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileProblem {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl std::fmt::Display for FileProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+/// The result of [`ConfigStore::list`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// Valid object names, sorted.
+    pub names: Vec<String>,
+    /// Files that were skipped, sorted by path.
+    pub problems: Vec<FileProblem>,
+    /// Temporary files of crashed writers that were removed.
+    pub cleaned: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConfigStore {
+    dir: PathBuf,
+    opts: ParseOptions,
+}
+
+impl ConfigStore {
+    /// A store over `dir`, created (mode 0700) if missing. `opts` are the driver's parse
+    /// defaults, used to check each file while listing.
+    pub fn open(dir: impl Into<PathBuf>, opts: ParseOptions) -> Result<ConfigStore, StateError> {
+        use std::os::unix::fs::DirBuilderExt;
+        let dir = dir.into();
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| StateError::io(&dir, e))?;
+        Ok(ConfigStore { dir, opts })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file of object `name` (after validating the name).
+    pub fn path_of(&self, name: &str) -> Result<PathBuf, StateError> {
+        validate_name(name)?;
+        Ok(self.dir.join(format!("{name}{SUFFIX}")))
+    }
+
+    /// The valid objects, and a problem per file that is not one. Fails only when the directory
+    /// itself cannot be read. Removes temporaries left by writers that crashed.
+    pub fn list(&self) -> Result<Listing, StateError> {
+        let mut out = Listing {
+            cleaned: atomic::clean_stale_temps(&self.dir)?,
+            ..Listing::default()
+        };
+        let entries = fs::read_dir(&self.dir).map_err(|e| StateError::io(&self.dir, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| StateError::io(&self.dir, e))?;
+            let path = entry.path();
+            let file_name = entry.file_name();
+            let Some(file_name) = file_name.to_str() else {
+                if !file_name.as_encoded_bytes().starts_with(b".") {
+                    out.problems.push(FileProblem {
+                        path,
+                        message: "file name is not valid UTF-8".to_string(),
+                    });
+                }
+                continue;
+            };
+            if file_name.starts_with('.') {
+                continue;
+            }
+            let Some(name) = file_name.strip_suffix(SUFFIX) else {
+                continue;
+            };
+            match self.check(name, &path) {
+                Ok(()) => out.names.push(name.to_string()),
+                Err(message) => out.problems.push(FileProblem { path, message }),
+            }
+        }
+        out.names.sort();
+        out.problems.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    fn check(&self, name: &str, path: &Path) -> Result<(), String> {
+        validate_name(name).map_err(|e| e.to_string())?;
+        let xml = fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+        let def =
+            DomainDef::parse_with(&xml, &self.opts).map_err(|e| format!("cannot parse: {e}"))?;
+        if def.name != name {
+            return Err(format!(
+                "defines domain '{}', which does not match the file name",
+                def.name
+            ));
+        }
+        Ok(())
+    }
+
+    /// The XML of object `name`, as stored.
+    pub fn read(&self, name: &str) -> Result<String, StateError> {
+        let path = self.path_of(name)?;
+        fs::read_to_string(&path).map_err(|e| self.not_found_or_io(name, path, e))
+    }
+
+    /// The parsed definition of object `name`.
+    pub fn read_def(
+        &self,
+        name: &str,
+    ) -> Result<Result<DomainDef, virtsh_xml::XmlError>, StateError> {
+        let xml = self.read(name)?;
+        Ok(DomainDef::parse_with(&xml, &self.opts))
+    }
+
+    /// Store `xml` as object `name`, atomically replacing any previous version. The XML is
+    /// stored as given; checking it is the caller's job (it has the driver's context).
+    pub fn write(&self, name: &str, xml: &str) -> Result<(), StateError> {
+        let path = self.path_of(name)?;
+        atomic::write(&path, xml.as_bytes())
+    }
+
+    /// Remove object `name`; [`StateError::NotFound`] when it does not exist.
+    pub fn remove(&self, name: &str) -> Result<(), StateError> {
+        let path = self.path_of(name)?;
+        fs::remove_file(&path).map_err(|e| self.not_found_or_io(name, path, e))?;
+        fs::File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| StateError::io(&self.dir, e))
+    }
+
+    fn not_found_or_io(&self, name: &str, path: PathBuf, e: io::Error) -> StateError {
+        if e.kind() == io::ErrorKind::NotFound {
+            StateError::NotFound {
+                name: name.to_string(),
+                path,
+            }
+        } else {
+            StateError::io(path, e)
+        }
+    }
+}
