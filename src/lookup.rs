@@ -29,16 +29,6 @@ fn parse_uuid(s: &str) -> Option<Uuid> {
     (s.len() == 36).then(|| Uuid::parse_str(s).ok()).flatten()
 }
 
-/// The value of a required option (the parser has already checked it is present).
-pub fn required<'a>(cmd: &'a ParsedCmd, opt: &str) -> Result<&'a str, CmdError> {
-    cmd.get(opt).ok_or_else(|| {
-        CmdError::msg(format!(
-            "command '{}' requires <{opt}> option",
-            cmd.def.name
-        ))
-    })
-}
-
 /// Look a domain up by id, then UUID, then name. Like virsh, the driver's own "not found"
 /// message is dropped and only "failed to get domain" is reported.
 pub fn domain_by(sh: &Shell, text: &str, by: By) -> Result<Domain, CmdError> {
@@ -63,5 +53,9 @@ pub fn domain_by(sh: &Shell, text: &str, by: By) -> Result<Domain, CmdError> {
 }
 
 pub fn domain(sh: &Shell, cmd: &ParsedCmd) -> Result<Domain, CmdError> {
-    domain_by(sh, required(cmd, "domain")?, BY_ANY)
+    domain_by(
+        sh,
+        crate::commands::options::req_str(cmd, "domain")?,
+        BY_ANY,
+    )
 }

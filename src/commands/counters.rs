@@ -4,7 +4,7 @@
 use crate::commands::guest::domain_opt;
 use crate::commands::host::opt_int;
 use crate::commands::monitor::typed_value;
-use crate::commands::network::req_str;
+use crate::commands::options::req_str;
 use crate::parse::ParsedCmd;
 use crate::shell::{CmdError, CmdResult, Shell};
 use serde::Serialize;

@@ -1,19 +1,11 @@
 //! Domain configuration commands: dumpxml, desc, setmem, setmaxmem, setvcpus, vcpucount,
 //! vcpuinfo, schedinfo, edit (tools/virsh-domain.c).
 
+use crate::commands::options::exclusive;
 use crate::lookup;
 use crate::parse::ParsedCmd;
 use crate::shell::{CmdError, CmdResult, Shell};
 use virtsh_api::{flags, types::impact, TypedParam, TypedValue};
-
-fn exclusive(cmd: &ParsedCmd, a: &str, b: &str) -> CmdResult {
-    if cmd.has(a) && cmd.has(b) {
-        return Err(CmdError::msg(format!(
-            "Options --{a} and --{b} are mutually exclusive"
-        )));
-    }
-    Ok(())
-}
 
 /// The --live/--config/--current triple (with --persistent as an old spelling of --config).
 fn impact_flags(cmd: &ParsedCmd) -> Result<u32, CmdError> {
@@ -114,9 +106,10 @@ pub fn cmd_desc(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     Ok(())
 }
 
-/// A size option in KiB: virsh scales it from bytes with KiB as the default unit.
+/// A size option in KiB: virsh scales it from bytes with KiB as the default unit. Numbers are
+/// not refused for being empty: an empty one is just malformed, in virsh's words.
 fn kib_option(cmd: &ParsedCmd, name: &str) -> Result<u64, CmdError> {
-    let text = lookup::required(cmd, name)?;
+    let text = cmd.get(name).unwrap_or_default();
     let bytes = virtsh_xml::units::parse_virsh_size(text, 1024, u64::MAX).ok_or_else(|| {
         CmdError::msg(format!(
             "Scaled numeric value '{text}' for <{name}> option is malformed or out of range"

@@ -1,7 +1,7 @@
 //! What a running guest tells: domifaddr, domhostname, domtime, domif-getlink, domcontrol,
 //! domblkerror (tools/virsh-domain-monitor.c, tools/virsh-domain.c).
 
-use crate::commands::network::{exclusive, opt_str, req_str};
+use crate::commands::options::{exclusive, opt_str, req_str};
 use crate::lookup;
 use crate::parse::ParsedCmd;
 use crate::shell::{CmdError, CmdResult, Shell};

@@ -1,7 +1,7 @@
 //! Host and connection: nodeinfo, hostname, uri, version, capabilities, sysinfo, freecell,
 //! maxvcpus (tools/virsh-host.c).
 
-use crate::commands::network::{exclusive, opt_str};
+use crate::commands::options::{exclusive, opt_str};
 use crate::parse::ParsedCmd;
 use crate::run::LIBVIRT_COMPAT_VERSION;
 use crate::shell::{CmdError, CmdResult, Shell};

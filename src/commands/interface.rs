@@ -3,7 +3,7 @@
 //! (tools/virsh-interface.c).
 
 use crate::commands::lifecycle::read_file;
-use crate::commands::network::{exclusive, req_str};
+use crate::commands::options::{exclusive, req_str};
 use crate::output::Table;
 use crate::parse::ParsedCmd;
 use crate::shell::{CmdError, CmdResult, Shell};

@@ -23,7 +23,7 @@ pub fn read_file(path: &str) -> Result<String, CmdError> {
 }
 
 pub fn cmd_define(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
-    let file = lookup::required(cmd, "file")?;
+    let file = crate::commands::options::req_str(cmd, "file")?;
     let xml = read_file(file)?;
     let mut f = 0;
     if cmd.has("validate") {
@@ -50,7 +50,7 @@ pub fn cmd_define(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
 }
 
 pub fn cmd_create(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
-    let file = lookup::required(cmd, "file")?;
+    let file = crate::commands::options::req_str(cmd, "file")?;
     let xml = read_file(file)?;
     let mut f = 0;
     if cmd.has("paused") {
@@ -98,7 +98,11 @@ pub fn cmd_undefine(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
 }
 
 pub fn cmd_start(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
-    let dom = lookup::domain_by(sh, lookup::required(cmd, "domain")?, lookup::BY_UUID_NAME)?;
+    let dom = lookup::domain_by(
+        sh,
+        crate::commands::options::req_str(cmd, "domain")?,
+        lookup::BY_UUID_NAME,
+    )?;
     if dom.is_running() {
         return Err(CmdError::msg("Domain is already active"));
     }
@@ -228,8 +232,12 @@ pub fn cmd_autostart(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
 }
 
 pub fn cmd_domrename(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
-    let dom = lookup::domain_by(sh, lookup::required(cmd, "domain")?, lookup::BY_UUID_NAME)?;
-    let new_name = lookup::required(cmd, "new-name")?;
+    let dom = lookup::domain_by(
+        sh,
+        crate::commands::options::req_str(cmd, "domain")?,
+        lookup::BY_UUID_NAME,
+    )?;
+    let new_name = crate::commands::options::req_str(cmd, "new-name")?;
     sh.writable("virDomainRename")
         .and_then(|c| c.rename_domain(&dom, new_name))
         .map_err(CmdError::from)?;

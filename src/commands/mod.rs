@@ -13,6 +13,7 @@ pub mod monitor;
 pub mod netupdate;
 pub mod network;
 pub mod nodestats;
+pub mod options;
 pub mod pool;
 pub mod secret;
 pub mod snapshot;

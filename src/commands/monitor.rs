@@ -1,6 +1,7 @@
 //! Domain monitoring: list, dominfo, domstate, domid/domname/domuuid, domblklist, domiflist,
 //! domblkinfo, dommemstat, domstats (tools/virsh-domain-monitor.c).
 
+use crate::commands::options::exclusive;
 use crate::lookup::{self, BY_ANY, BY_UUID_NAME};
 use crate::output::{pretty_capacity, Table};
 use crate::parse::ParsedCmd;
@@ -88,15 +89,6 @@ fn sort_domains(doms: &mut [Domain]) {
         (true, false) => std::cmp::Ordering::Less,
         (false, true) => std::cmp::Ordering::Greater,
     });
-}
-
-fn exclusive(cmd: &ParsedCmd, a: &str, b: &str) -> CmdResult {
-    if cmd.has(a) && cmd.has(b) {
-        return Err(CmdError::msg(format!(
-            "Options --{a} and --{b} are mutually exclusive"
-        )));
-    }
-    Ok(())
 }
 
 pub fn cmd_list(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
@@ -397,7 +389,11 @@ pub fn cmd_domstate(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
 }
 
 pub fn cmd_domid(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
-    let dom = lookup::domain_by(sh, lookup::required(cmd, "domain")?, BY_UUID_NAME)?;
+    let dom = lookup::domain_by(
+        sh,
+        crate::commands::options::req_str(cmd, "domain")?,
+        BY_UUID_NAME,
+    )?;
     if sh.json() {
         return sh.print_json(&dom.is_running().then_some(dom.id));
     }
@@ -410,7 +406,7 @@ pub fn cmd_domid(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
 }
 
 pub fn cmd_domname(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
-    let text = lookup::required(cmd, "domain")?;
+    let text = crate::commands::options::req_str(cmd, "domain")?;
     let by = lookup::By {
         id: true,
         uuid: true,
@@ -421,7 +417,7 @@ pub fn cmd_domname(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
 }
 
 pub fn cmd_domuuid(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
-    let text = lookup::required(cmd, "domain")?;
+    let text = crate::commands::options::req_str(cmd, "domain")?;
     let by = lookup::By {
         id: true,
         uuid: false,

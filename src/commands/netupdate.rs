@@ -3,7 +3,8 @@
 
 use crate::commands::host::opt_int;
 use crate::commands::lifecycle::read_file;
-use crate::commands::network::{exclusive, network, opt_str, req_str};
+use crate::commands::network::network;
+use crate::commands::options::{exclusive, opt_str, req_str};
 use crate::output::Table;
 use crate::parse::ParsedCmd;
 use crate::shell::{CmdError, CmdResult, Shell};

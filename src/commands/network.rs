@@ -1,58 +1,21 @@
 //! Virtual networks: net-list, net-info, net-dumpxml, net-define, net-undefine, net-create,
 //! net-start, net-destroy, net-autostart, net-uuid, net-name, net-edit (tools/virsh-network.c).
 //!
-//! This file also holds the small option helpers the other object commands of this group of
-//! files (pool, volume, interface, snapshot, host) share: virsh's vshCommandOptStringReq and
-//! VSH_EXCLUSIVE_OPTIONS wording, and libvirt's lenient UUID parser.
+//! This file also holds the object lookup and edit flow the pool, volume and secret commands
+//! share, and libvirt's lenient UUID parser.
 
 use crate::commands::edit::edit_text;
 use crate::commands::lifecycle::read_file;
+use crate::commands::options::{req_str, yes_no};
 use crate::parse::ParsedCmd;
 use crate::shell::{CmdError, CmdResult, Shell};
 use serde::Serialize;
 use uuid::Uuid;
 use virtsh_api::{flags::list_networks as L, Network};
 
-/// vshCommandOptStringReq: the value of an option, refusing an empty one with virsh's words.
-pub fn opt_str<'a>(cmd: &'a ParsedCmd, name: &str) -> Result<Option<&'a str>, CmdError> {
-    match cmd.get(name) {
-        Some("") => Err(CmdError::msg(format!(
-            "Failed to get option '{name}': Option argument is empty"
-        ))),
-        v => Ok(v),
-    }
-}
-
-/// A required option (the parser has made sure it is there), refusing an empty value.
-pub fn req_str<'a>(cmd: &'a ParsedCmd, name: &str) -> Result<&'a str, CmdError> {
-    opt_str(cmd, name)?.ok_or_else(|| {
-        CmdError::msg(format!(
-            "Failed to get option '{name}': Mandatory option not present"
-        ))
-    })
-}
-
-/// VSH_EXCLUSIVE_OPTIONS
-pub fn exclusive(cmd: &ParsedCmd, a: &str, b: &str) -> CmdResult {
-    if cmd.has(a) && cmd.has(b) {
-        return Err(CmdError::msg(format!(
-            "Options --{a} and --{b} are mutually exclusive"
-        )));
-    }
-    Ok(())
-}
-
 /// libvirt's virUUIDParse (32 hex digits, '-' or ' ' between pairs, blanks around).
 pub fn parse_uuid_c(s: &str) -> Option<Uuid> {
     virtsh_xml::network::parse_uuid(s)
-}
-
-pub fn yes_no(b: bool) -> &'static str {
-    if b {
-        "yes"
-    } else {
-        "no"
-    }
 }
 
 /// Lookup of an object by UUID and/or name (virshCommandOptNetworkBy and its pool twin): the

@@ -2,7 +2,7 @@
 //! (tools/virsh-host.c).
 
 use crate::commands::host::opt_int;
-use crate::commands::network::opt_str;
+use crate::commands::options::opt_str;
 use crate::parse::ParsedCmd;
 use crate::shell::{CmdError, CmdResult, Shell};
 use serde::Serialize;

@@ -3,7 +3,8 @@
 //! pool-autostart, pool-refresh, pool-name, pool-uuid, pool-edit (tools/virsh-pool.c).
 
 use crate::commands::lifecycle::read_file;
-use crate::commands::network::{edit_object, exclusive, lookup_by, opt_str, req_str, yes_no};
+use crate::commands::network::{edit_object, lookup_by};
+use crate::commands::options::{exclusive, opt_str, req_str, yes_no};
 use crate::output::{pretty_capacity, Table};
 use crate::parse::ParsedCmd;
 use crate::shell::{CmdError, CmdResult, Shell};

@@ -2,7 +2,8 @@
 //! secret-undefine, secret-list (tools/virsh-secret.c).
 
 use crate::commands::lifecycle::read_file;
-use crate::commands::network::{exclusive, opt_str, parse_uuid_c, req_str};
+use crate::commands::network::parse_uuid_c;
+use crate::commands::options::{exclusive, opt_str, req_str};
 use crate::output::Table;
 use crate::parse::ParsedCmd;
 use crate::shell::{CmdError, CmdResult, Shell};

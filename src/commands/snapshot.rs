@@ -3,7 +3,7 @@
 //! snapshot-info and snapshot-revert are in `snapshot_ops.rs`.
 
 use crate::commands::lifecycle::read_file;
-use crate::commands::network::{exclusive, opt_str, req_str};
+use crate::commands::options::{exclusive, opt_str, req_str};
 use crate::commands::pool::string_to_array;
 use crate::lookup;
 use crate::output::Table;

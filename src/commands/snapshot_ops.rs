@@ -1,7 +1,7 @@
 //! Inspecting and going back to a snapshot: snapshot-info, snapshot-revert
 //! (tools/virsh-snapshot.c).
 
-use crate::commands::network::yes_no;
+use crate::commands::options::yes_no;
 use crate::commands::snapshot::{domain, lookup_snapshot, parse_snapshot_xml, text_at};
 use crate::parse::ParsedCmd;
 use crate::shell::{CmdError, CmdResult, Shell};

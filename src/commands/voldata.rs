@@ -1,7 +1,7 @@
 //! Changing a volume's size and contents: vol-resize, vol-wipe, vol-upload, vol-download
 //! (tools/virsh-volume.c).
 
-use crate::commands::network::req_str;
+use crate::commands::options::req_str;
 use crate::commands::volume::{size_arg, vol};
 use crate::parse::ParsedCmd;
 use crate::shell::{CmdError, CmdResult, Shell};

@@ -3,7 +3,7 @@
 //! data transfers are in `voldata.rs`.
 
 use crate::commands::lifecycle::read_file;
-use crate::commands::network::{opt_str, req_str};
+use crate::commands::options::{opt_str, req_str};
 use crate::commands::pool::pool_opt;
 use crate::output::{pretty_capacity, Table};
 use crate::parse::ParsedCmd;

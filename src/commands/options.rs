@@ -1,0 +1,42 @@
+//! Option helpers every command shares: virsh's vshCommandOptStringReq and
+//! VSH_EXCLUSIVE_OPTIONS, with virsh's wording.
+
+use crate::parse::ParsedCmd;
+use crate::shell::{CmdError, CmdResult};
+
+/// vshCommandOptStringReq: the value of an option, refusing an empty one with virsh's words.
+pub fn opt_str<'a>(cmd: &'a ParsedCmd, name: &str) -> Result<Option<&'a str>, CmdError> {
+    match cmd.get(name) {
+        Some("") => Err(CmdError::msg(format!(
+            "Failed to get option '{name}': Option argument is empty"
+        ))),
+        v => Ok(v),
+    }
+}
+
+/// A required option (the parser has made sure it is there), refusing an empty value.
+pub fn req_str<'a>(cmd: &'a ParsedCmd, name: &str) -> Result<&'a str, CmdError> {
+    opt_str(cmd, name)?.ok_or_else(|| {
+        CmdError::msg(format!(
+            "Failed to get option '{name}': Mandatory option not present"
+        ))
+    })
+}
+
+/// VSH_EXCLUSIVE_OPTIONS
+pub fn exclusive(cmd: &ParsedCmd, a: &str, b: &str) -> CmdResult {
+    if cmd.has(a) && cmd.has(b) {
+        return Err(CmdError::msg(format!(
+            "Options --{a} and --{b} are mutually exclusive"
+        )));
+    }
+    Ok(())
+}
+
+pub fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
