@@ -56,7 +56,8 @@ pub fn open(uri_text: &str) -> Result<Box<dyn Connection>, Error> {
     }
     match uri.driver.as_str() {
         "test" => Ok(Box::new(virtsh_test::open(&uri)?)),
-        "qemu" | "lxc" | "xen" | "libxl" => Err(Error::new(
+        "qemu" => Ok(Box::new(virtsh_qemu::open(&uri)?)),
+        "lxc" | "xen" | "libxl" => Err(Error::new(
             ErrorKind::NoConnect,
             format!(
                 "{uri_text} (the embedded {} driver is not built yet)",

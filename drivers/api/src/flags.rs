@@ -17,6 +17,99 @@ pub mod list_domains {
     pub const NO_SNAPSHOT: u32 = 1 << 13;
     pub const HAS_CHECKPOINT: u32 = 1 << 14;
     pub const NO_CHECKPOINT: u32 = 1 << 15;
+
+    /// Every filter bit above (what virConnectListAllDomains accepts).
+    pub const ALL: u32 = (1 << 16) - 1;
+
+    /// What virDomainObjListFilter looks at for one domain.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub struct Facts {
+        /// virDomainState code.
+        pub state: i32,
+        pub active: bool,
+        pub persistent: bool,
+        pub managed_save: bool,
+        pub autostart: bool,
+        pub has_snapshot: bool,
+        pub has_checkpoint: bool,
+    }
+
+    /// virDomainObjListFilter for one domain: does it pass the filter bits in `flags`?
+    /// One driver-independent rule, so every driver filters `list` the same way.
+    pub fn matches(flags: u32, f: &Facts) -> bool {
+        use super::domain_state as st;
+        // A pair of opposite filters: neither or both set lets everything through.
+        let pick = |yes: u32, no: u32, v: bool| {
+            flags & (yes | no) == 0
+                || flags & (yes | no) == yes | no
+                || (flags & yes != 0 && v)
+                || (flags & no != 0 && !v)
+        };
+        let states = RUNNING | PAUSED | SHUTOFF | OTHER;
+        let state_ok = flags & states == 0
+            || match f.state {
+                st::RUNNING => flags & RUNNING != 0,
+                st::PAUSED => flags & PAUSED != 0,
+                st::SHUTOFF => flags & SHUTOFF != 0,
+                _ => flags & OTHER != 0,
+            };
+        pick(ACTIVE, INACTIVE, f.active)
+            && pick(PERSISTENT, TRANSIENT, f.persistent)
+            && state_ok
+            && pick(MANAGEDSAVE, NO_MANAGEDSAVE, f.managed_save)
+            && pick(AUTOSTART, NO_AUTOSTART, f.autostart)
+            && pick(HAS_SNAPSHOT, NO_SNAPSHOT, f.has_snapshot)
+            && pick(HAS_CHECKPOINT, NO_CHECKPOINT, f.has_checkpoint)
+    }
+}
+
+/// virDomainState codes.
+pub mod domain_state {
+    pub const NOSTATE: i32 = 0;
+    pub const RUNNING: i32 = 1;
+    pub const BLOCKED: i32 = 2;
+    pub const PAUSED: i32 = 3;
+    pub const SHUTDOWN: i32 = 4;
+    pub const SHUTOFF: i32 = 5;
+    pub const CRASHED: i32 = 6;
+    pub const PMSUSPENDED: i32 = 7;
+    /// One past the last state (VIR_DOMAIN_LAST in 9.0).
+    pub const LAST: i32 = 8;
+}
+
+/// The reasons that go with each virDomainState (virDomainRunningReason and friends).
+pub mod state_reason {
+    pub const UNKNOWN: i32 = 0;
+    pub const RUNNING_BOOTED: i32 = 1;
+    pub const RUNNING_MIGRATED: i32 = 2;
+    pub const RUNNING_RESTORED: i32 = 3;
+    pub const RUNNING_FROM_SNAPSHOT: i32 = 4;
+    pub const RUNNING_UNPAUSED: i32 = 5;
+    pub const RUNNING_MIGRATION_CANCELED: i32 = 6;
+    pub const RUNNING_SAVE_CANCELED: i32 = 7;
+    pub const RUNNING_WAKEUP: i32 = 8;
+    pub const RUNNING_CRASHED: i32 = 9;
+    pub const PAUSED_USER: i32 = 1;
+    pub const PAUSED_MIGRATION: i32 = 2;
+    pub const PAUSED_SAVE: i32 = 3;
+    pub const PAUSED_DUMP: i32 = 4;
+    pub const PAUSED_IOERROR: i32 = 5;
+    pub const PAUSED_WATCHDOG: i32 = 6;
+    pub const PAUSED_FROM_SNAPSHOT: i32 = 7;
+    pub const PAUSED_SHUTTING_DOWN: i32 = 8;
+    pub const PAUSED_SNAPSHOT: i32 = 9;
+    pub const PAUSED_CRASHED: i32 = 10;
+    pub const PAUSED_STARTING_UP: i32 = 11;
+    pub const SHUTDOWN_USER: i32 = 1;
+    pub const SHUTOFF_SHUTDOWN: i32 = 1;
+    pub const SHUTOFF_DESTROYED: i32 = 2;
+    pub const SHUTOFF_CRASHED: i32 = 3;
+    pub const SHUTOFF_MIGRATED: i32 = 4;
+    pub const SHUTOFF_SAVED: i32 = 5;
+    pub const SHUTOFF_FAILED: i32 = 6;
+    pub const SHUTOFF_FROM_SNAPSHOT: i32 = 7;
+    pub const SHUTOFF_DAEMON: i32 = 8;
+    pub const CRASHED_PANICKED: i32 = 1;
 }
 
 pub mod list_networks {

@@ -7,7 +7,7 @@
 //! [`CacheOutcome`] and re-probed, never fatal.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -452,54 +452,13 @@ impl CapsCache {
         };
         fs::create_dir_all(&self.dir).map_err(err)?;
         let data = serde_json::to_vec_pretty(caps).map_err(|e| err(io::Error::other(e)))?;
-        write_atomic(file, &data).map_err(err)
+        crate::state::atomic::write(file, &data).map_err(|e| err(io::Error::other(e.to_string())))
     }
-}
-
-/// Write `data` to `path` atomically: a temporary file in the same directory, fsync, rename,
-/// fsync of the directory.
-pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| io::Error::other("path has no parent directory"))?;
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::other("path has no file name"))?
-        .to_string_lossy();
-    let tmp = dir.join(format!(".{name}.tmp.{}.{}", std::process::id(), unique()));
-    let result = (|| {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)?;
-        fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn atomic_write_replaces_and_leaves_no_temp() {
-        let dir = std::env::temp_dir().join(format!("virtsh-caps-unit-{}", std::process::id()));
-        fs::create_dir_all(&dir).expect("mkdir");
-        let f = dir.join("x.json");
-        write_atomic(&f, b"one").expect("write");
-        write_atomic(&f, b"two").expect("write");
-        assert_eq!(fs::read(&f).expect("read"), b"two");
-        let names: Vec<_> = fs::read_dir(&dir).expect("ls").flatten().collect();
-        assert_eq!(names.len(), 1);
-        let _ = fs::remove_dir_all(&dir);
-    }
 
     #[test]
     fn cache_file_name_is_stable() {

@@ -14,14 +14,21 @@
 //! - [`state`]: per-URI state directories, atomic file writes, per-object flock locks, and the
 //!   store of `<name>.xml` definitions that lists around corrupt files.
 //!
-//! Still to come (issue 4): the per-guest supervisor and the `Connection` implementation that
-//! `src/` will open. Nothing in `src/` uses this crate yet.
+//! - [`runtime`]: the runtime files of each domain (status, live XML, liveness lock, ids).
+//! - [`supervisor`]: the per-guest supervisor (a hidden mode of the `virtsh` binary) and the
+//!   CLI's side of it (launch, requests).
+//! - [`driver`]: the `Connection` that `src/` opens ([`open`]).
 
 pub mod caps;
 pub mod cmdline;
+pub mod driver;
 pub mod monitor_fd;
 pub mod qmp;
+pub mod runtime;
 pub mod state;
+pub mod supervisor;
+
+pub use driver::{open, QemuDriver};
 
 pub use caps::{CacheOutcome, CapsCache, CapsError, CapsLookup, ProbeOptions, QemuCaps};
 pub use monitor_fd::{MonitorError, MonitorSocket};

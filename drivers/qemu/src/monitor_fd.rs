@@ -146,6 +146,14 @@ impl MonitorSocket {
     /// Call [`MonitorSocket::spawn`] rather than `cmd.spawn()` afterwards, so virtsh's own copy
     /// of the listening socket is closed once QEMU has it.
     pub fn prepare(&self, cmd: &mut Command) -> Result<(), MonitorError> {
+        let fd = self.inherit(cmd)?;
+        cmd.args(Self::qemu_args(fd));
+        Ok(())
+    }
+
+    /// Arrange for the child (only) to inherit the listening fd, and return its number, for a
+    /// caller that writes the monitor arguments itself (the generated command line).
+    pub fn inherit(&self, cmd: &mut Command) -> Result<RawFd, MonitorError> {
         let fd = self
             .listener
             .as_ref()
@@ -154,7 +162,6 @@ impl MonitorSocket {
                 path: self.path.clone(),
                 source: io::Error::other("already handed to a QEMU"),
             })?;
-        cmd.args(Self::qemu_args(fd));
         // SAFETY: the hook runs between fork and exec and only calls fcntl, which is
         // async-signal-safe; it touches no memory of the parent besides the copied integer.
         unsafe {
@@ -166,7 +173,7 @@ impl MonitorSocket {
                 Ok(())
             });
         }
-        Ok(())
+        Ok(fd)
     }
 
     /// Spawn the prepared command, close our copy of the listening socket, connect, and

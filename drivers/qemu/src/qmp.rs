@@ -177,6 +177,14 @@ impl std::fmt::Debug for QmpClient {
     }
 }
 
+/// The socket, for a caller that waits on several fds at once (the supervisor's poll loop):
+/// readable means [`QmpClient::poll_events`] has something to read.
+impl std::os::fd::AsRawFd for QmpClient {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.stream.as_raw_fd()
+    }
+}
+
 impl QmpClient {
     /// Read the greeting and negotiate capabilities, each within `timeout`. `timeout` also
     /// becomes the default bound of [`QmpClient::execute`].

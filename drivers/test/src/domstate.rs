@@ -10,28 +10,8 @@ use virtsh_xml::domain::DomainDef;
 use crate::snapshot::SnapshotList;
 use crate::Driver;
 
-/// virDomainState
-pub(crate) mod st {
-    pub const RUNNING: i32 = 1;
-    pub const PAUSED: i32 = 3;
-    pub const SHUTOFF: i32 = 5;
-    /// One past the last state (VIR_DOMAIN_LAST in 9.0).
-    pub const LAST: i32 = 8;
-}
-
-/// The reasons the test driver records.
-pub(crate) mod reason {
-    pub const UNKNOWN: i32 = 0;
-    pub const RUNNING_BOOTED: i32 = 1;
-    pub const RUNNING_FROM_SNAPSHOT: i32 = 4;
-    pub const RUNNING_UNPAUSED: i32 = 5;
-    pub const PAUSED_USER: i32 = 1;
-    pub const PAUSED_FROM_SNAPSHOT: i32 = 7;
-    pub const SHUTOFF_SHUTDOWN: i32 = 1;
-    pub const SHUTOFF_DESTROYED: i32 = 2;
-    pub const SHUTOFF_SAVED: i32 = 5;
-    pub const SHUTOFF_FROM_SNAPSHOT: i32 = 7;
-}
+pub(crate) use virtsh_api::flags::domain_state as st;
+pub(crate) use virtsh_api::flags::state_reason as reason;
 
 pub(crate) struct DomainObj {
     /// The live definition while running, the persistent one otherwise.
@@ -186,29 +166,17 @@ impl DomainObj {
 
     /// virDomainObjListFilter for one object.
     pub(crate) fn matches(&self, flags: u32) -> bool {
-        // A pair of opposite filters: neither or both set lets everything through.
-        let pick = |yes: u32, no: u32, v: bool| {
-            flags & (yes | no) == 0
-                || flags & (yes | no) == yes | no
-                || (flags & yes != 0 && v)
-                || (flags & no != 0 && !v)
-        };
-        let states = lf::RUNNING | lf::PAUSED | lf::SHUTOFF | lf::OTHER;
-        let state_ok = flags & states == 0
-            || match self.state {
-                st::RUNNING => flags & lf::RUNNING != 0,
-                st::PAUSED => flags & lf::PAUSED != 0,
-                st::SHUTOFF => flags & lf::SHUTOFF != 0,
-                _ => flags & lf::OTHER != 0,
-            };
-        pick(lf::ACTIVE, lf::INACTIVE, self.is_active())
-            && pick(lf::PERSISTENT, lf::TRANSIENT, self.persistent)
-            && state_ok
-            && pick(lf::MANAGEDSAVE, lf::NO_MANAGEDSAVE, self.has_managed_save)
-            && pick(lf::AUTOSTART, lf::NO_AUTOSTART, self.autostart)
-            && pick(lf::HAS_SNAPSHOT, lf::NO_SNAPSHOT, !self.snapshots.is_empty())
+        let facts = lf::Facts {
+            state: self.state,
+            active: self.is_active(),
+            persistent: self.persistent,
+            managed_save: self.has_managed_save,
+            autostart: self.autostart,
+            has_snapshot: !self.snapshots.is_empty(),
             // The test driver keeps no checkpoints through this API.
-            && pick(lf::HAS_CHECKPOINT, lf::NO_CHECKPOINT, false)
+            has_checkpoint: false,
+        };
+        lf::matches(flags, &facts)
     }
 }
 

@@ -8,35 +8,7 @@ use virtsh_xml::{XmlError, XmlErrorKind};
 /// Turn an XML-layer error into the error libvirt reports. `context` is libvirt's name for the
 /// document (`domain_definition`, `network_definition`, ...), used for malformed XML.
 pub(crate) fn xml_error(err: &XmlError, context: &str, text: &str) -> Error {
-    let message = err.libvirt_message(context, text);
-    match err.kind {
-        XmlErrorKind::Malformed => Error::raw(ErrorKind::XmlDetail, message),
-        XmlErrorKind::Invalid => Error::raw(ErrorKind::XmlError, message),
-        XmlErrorKind::Config => Error::raw(ErrorKind::ConfigUnsupported, message),
-        // The XML layer words the others completely, prefix included where libvirt has one.
-        _ => Error::raw(kind_of_message(&message), message),
-    }
-}
-
-/// The error kind whose prefix a complete libvirt message carries.
-fn kind_of_message(msg: &str) -> ErrorKind {
-    const PREFIXES: [(&str, ErrorKind); 7] = [
-        ("internal error: ", ErrorKind::InternalError),
-        ("invalid argument: ", ErrorKind::InvalidArg),
-        ("XML error: ", ErrorKind::XmlError),
-        ("unsupported configuration: ", ErrorKind::ConfigUnsupported),
-        ("operation failed: ", ErrorKind::OperationFailed),
-        (
-            "this function is not supported by the connection driver: ",
-            ErrorKind::NoSupport,
-        ),
-        ("missing name information", ErrorKind::NoName),
-    ];
-    PREFIXES
-        .iter()
-        .find(|(p, _)| msg.starts_with(p))
-        .map(|(_, k)| *k)
-        .unwrap_or(ErrorKind::XmlDetail)
+    err.api_error(context, text)
 }
 
 /// Malformed XML read from a file, worded as libvirt's catchXMLError does for files:

@@ -83,6 +83,39 @@ impl XmlError {
         self
     }
 
+    /// The error libvirt reports for this one, as an API error: the message of
+    /// [`libvirt_message`](Self::libvirt_message) under the error kind whose prefix it carries.
+    pub fn api_error(&self, context: &str, text: &str) -> virtsh_api::Error {
+        use virtsh_api::{Error, ErrorKind};
+        let message = self.libvirt_message(context, text);
+        let kind = match self.kind {
+            XmlErrorKind::Malformed => ErrorKind::XmlDetail,
+            XmlErrorKind::Invalid => ErrorKind::XmlError,
+            XmlErrorKind::Config => ErrorKind::ConfigUnsupported,
+            // The XML layer words the others completely, prefix included where libvirt has one.
+            _ => {
+                const PREFIXES: [(&str, ErrorKind); 7] = [
+                    ("internal error: ", ErrorKind::InternalError),
+                    ("invalid argument: ", ErrorKind::InvalidArg),
+                    ("XML error: ", ErrorKind::XmlError),
+                    ("unsupported configuration: ", ErrorKind::ConfigUnsupported),
+                    ("operation failed: ", ErrorKind::OperationFailed),
+                    (
+                        "this function is not supported by the connection driver: ",
+                        ErrorKind::NoSupport,
+                    ),
+                    ("missing name information", ErrorKind::NoName),
+                ];
+                PREFIXES
+                    .iter()
+                    .find(|(p, _)| message.starts_with(p))
+                    .map(|(_, k)| *k)
+                    .unwrap_or(ErrorKind::XmlDetail)
+            }
+        };
+        Error::raw(kind, message)
+    }
+
     /// The message in libvirt's own words, the way `virsh` prints it after "error: ".
     /// Malformed XML is reported as libvirt does: `(context):LINE: message`, then the
     /// offending line and a caret under the column.

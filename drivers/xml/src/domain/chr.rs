@@ -52,7 +52,8 @@ impl Chr {
     }
 }
 
-pub fn parse(text: &str, el: &Element) -> Result<Chr, XmlError> {
+/// `live`: keep a pty's path (see [`super::ParseOptions::live`]).
+pub fn parse(text: &str, el: &Element, live: bool) -> Result<Chr, XmlError> {
     let device = el.name.clone();
     let chr_type = match el.attr("type") {
         None => "pty".to_string(),
@@ -72,7 +73,7 @@ pub fn parse(text: &str, el: &Element) -> Result<Chr, XmlError> {
     for s in el.children_named("source") {
         let mut n = Node::raw(s);
         // A pty's path is chosen when the guest starts; a definition does not keep it.
-        if c.chr_type == "pty" {
+        if c.chr_type == "pty" && !live {
             n.remove_attr("path");
         }
         if matches!(c.chr_type.as_str(), "unix" | "tcp") && n.attr("mode").is_none() {

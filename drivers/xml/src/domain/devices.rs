@@ -335,6 +335,7 @@ pub fn parse(
     el: Option<&Element>,
     os: &OsDef,
     virt_type: &str,
+    live: bool,
 ) -> Result<Devices, XmlError> {
     let mut d = Devices::default();
     let Some(el) = el else { return Ok(d) };
@@ -371,7 +372,7 @@ pub fn parse(
             "interface" => d.interfaces.push(net::parse(text, c)?),
             "smartcard" => d.smartcards.push(generic(text, "smartcard", c)?),
             "serial" | "parallel" | "console" | "channel" => {
-                let chr = chr::parse(text, c)?;
+                let chr = chr::parse(text, c, live)?;
                 match c.name.as_str() {
                     "serial" => d.serials.push(chr),
                     "parallel" => d.parallels.push(chr),

@@ -51,12 +51,16 @@ pub struct ParseOptions {
     /// The architecture of a guest whose `<type>` names none (`i686` in the test driver, the
     /// host's in QEMU).
     pub default_arch: String,
+    /// Keep what only a running domain has (the pty paths a started QEMU chose): set when a
+    /// driver reads back the live definition it wrote itself, as libvirt parses its status XML.
+    pub live: bool,
 }
 
 impl Default for ParseOptions {
     fn default() -> Self {
         ParseOptions {
             default_arch: os::TEST_DEFAULT_ARCH.to_string(),
+            live: false,
         }
     }
 }

@@ -270,7 +270,7 @@ pub fn parse(text: &str, root: &Element, opts: &ParseOptions) -> Result<DomainDe
         .filter(|n| !n.children.is_empty());
     let perf = root.child("perf").map(|e| canonical("perf", e));
 
-    let devices = devices::parse(text, root.child("devices"), &os, &virt_type)?;
+    let devices = devices::parse(text, root.child("devices"), &os, &virt_type, opts.live)?;
 
     let seclabels = root
         .children_named("seclabel")

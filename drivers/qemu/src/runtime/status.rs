@@ -1,0 +1,86 @@
+//! `NAME.status`: what a domain is doing, as its supervisor last recorded it.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use virtsh_api::flags::domain_state as st;
+
+use crate::state::atomic;
+
+/// The recorded state of one domain. Small and flat: it is read by every `list` and `dominfo`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainStatus {
+    /// virDomainState code.
+    pub state: i32,
+    /// The reason code that goes with `state`.
+    pub reason: i32,
+    /// The running id; -1 when inactive.
+    pub id: i32,
+    /// QEMU's pid and start time (clock ticks since boot, from `/proc/PID/stat`), so a reused
+    /// pid is never mistaken for this guest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qemu: Option<super::ProcessIdentity>,
+    /// Seconds since the epoch when the guest was started.
+    #[serde(default)]
+    pub started: u64,
+    /// Set by `create --autodestroy`: the guest ends with this process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autodestroy: Option<super::ProcessIdentity>,
+}
+
+impl DomainStatus {
+    /// An inactive domain that stopped for `reason`.
+    pub fn shutoff(reason: i32) -> DomainStatus {
+        DomainStatus {
+            state: st::SHUTOFF,
+            reason,
+            id: -1,
+            qemu: None,
+            started: 0,
+            autodestroy: None,
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.state != st::SHUTOFF && self.id >= 0
+    }
+
+    pub(crate) fn read(path: &Path) -> Result<Option<DomainStatus>, StatusError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(StatusError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| StatusError::Corrupt {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })
+    }
+
+    pub(crate) fn write(&self, path: &Path) -> Result<(), StatusError> {
+        let mut text = serde_json::to_vec(self).map_err(|e| StatusError::Corrupt {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        text.push(b'\n');
+        Ok(atomic::write(path, &text)?)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    #[error("cannot read domain status {path}: {source}", path = path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("corrupt domain status file {path}: {reason}", path = path.display())]
+    Corrupt { path: PathBuf, reason: String },
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+}

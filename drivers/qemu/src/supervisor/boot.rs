@@ -1,0 +1,327 @@
+//! The supervisor's first half: start QEMU for the live definition (or re-attach to a running
+//! one) and record the state, before the CLI is told `ok`.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+use virtsh_api::flags::{domain_state as st, state_reason as reason};
+use virtsh_api::{Error, ErrorKind};
+use virtsh_xml::domain::{DomainDef, Node};
+
+use super::event_loop::Supervisor;
+use super::{qmp_timeout, Args};
+use crate::caps::{CapsCache, ProbeOptions};
+use crate::cmdline::{self, Accel, CmdlineEnv};
+use crate::monitor_fd::{self, create_private_dir, MonitorSocket};
+use crate::runtime::{AliveLock, DomainRuntime, DomainStatus, ProcessIdentity};
+use crate::state::StatePaths;
+
+/// `2026-11-28 10:00:00.000+0000`, the stamp libvirt puts on QEMU log lines.
+pub fn timestamp() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%d %H:%M:%S%.3f+0000")
+        .to_string()
+}
+
+/// The host's QEMU for x86 guests: `<emulator>` when the definition names one.
+pub fn default_emulator() -> PathBuf {
+    let name = "qemu-system-x86_64";
+    std::env::var_os("PATH")
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(name))
+                .find(|c| c.is_file())
+        })
+        .unwrap_or_else(|| Path::new("/usr/bin").join(name))
+}
+
+/// The capabilities cache of a connection.
+pub fn caps_cache(paths: &StatePaths) -> CapsCache {
+    CapsCache::new(
+        paths.cache.join("capabilities"),
+        ProbeOptions::new(paths.run.join(".probe")),
+    )
+}
+
+pub(super) fn boot(args: &Args, paths: &StatePaths) -> Result<Supervisor, Error> {
+    let rt = DomainRuntime::new(&paths.run, &args.name);
+    let alive = AliveLock::try_acquire(&rt.alive_path())
+        .map_err(|e| failed(format!("{}: {e}", rt.alive_path().display())))?
+        .ok_or_else(|| {
+            Error::invalid_op(format!("domain '{}' already has a supervisor", args.name))
+        })?;
+    create_private_dir(&rt.socket_dir()).map_err(|e| failed(e.to_string()))?;
+    let listener = bind_request_socket(&rt)?;
+    let config_path = paths.config.join(format!("{}.xml", args.name));
+    if args.attach {
+        return attach(args, rt, config_path, listener, alive);
+    }
+
+    let xml = std::fs::read_to_string(rt.live_xml_path())
+        .map_err(|e| failed(format!("{}: {e}", rt.live_xml_path().display())))?;
+    let mut def = DomainDef::parse_with(&xml, &crate::driver::live_parse_options())
+        .map_err(|e| e.api_error("domain_definition", &xml))?;
+    let id = args.id;
+    let result = start_qemu(args, paths, &rt, &mut def);
+    let (child, qmp) = match result {
+        Ok(x) => x,
+        Err(e) => {
+            rt.remove_live_files();
+            return Err(e);
+        }
+    };
+    let qemu = ProcessIdentity::of(child.id() as i32)
+        .ok_or_else(|| failed("QEMU exited during startup".into()))?;
+    let status = DomainStatus {
+        state: if args.paused { st::PAUSED } else { st::RUNNING },
+        reason: if args.paused {
+            reason::PAUSED_USER
+        } else {
+            reason::RUNNING_BOOTED
+        },
+        id,
+        qemu: Some(qemu),
+        started: now_secs(),
+        autodestroy: args.autodestroy,
+    };
+    let pidfd = pidfd_open(qemu.pid).map_err(|e| failed(format!("pidfd_open: {e}")))?;
+    let sup = Supervisor::new(
+        rt,
+        config_path,
+        def,
+        qmp,
+        Some(child),
+        qemu,
+        pidfd,
+        listener,
+        status,
+        alive,
+    )?;
+    Ok(sup)
+}
+
+fn start_qemu(
+    args: &Args,
+    paths: &StatePaths,
+    rt: &DomainRuntime,
+    def: &mut DomainDef,
+) -> Result<(std::process::Child, crate::qmp::QmpClient), Error> {
+    let emulator = def
+        .devices
+        .emulator
+        .clone()
+        .map(PathBuf::from)
+        .unwrap_or_else(default_emulator);
+    let accel = match def.virt_type.as_str() {
+        "kvm" => Accel::Kvm,
+        "qemu" => Accel::Tcg,
+        other => {
+            return Err(Error::new(
+                ErrorKind::ConfigUnsupported,
+                format!(
+                    "Emulator '{}' does not support virt type '{other}'",
+                    emulator.display()
+                ),
+            ))
+        }
+    };
+    let caps = caps_cache(paths)
+        .get(&emulator)
+        .map_err(|e| Error::internal(format!("cannot read QEMU's capabilities: {e}")))?
+        .caps;
+    let monitor = MonitorSocket::bind(&rt.socket_dir()).map_err(|e| failed(e.to_string()))?;
+    let mut cmd = Command::new(&emulator);
+    let monitor_fd = monitor
+        .inherit(&mut cmd)
+        .map_err(|e| failed(e.to_string()))?;
+    let log_path = paths.log.join(format!("{}.log", args.name));
+    let env = CmdlineEnv {
+        monitor_fd,
+        tap_fds: def.devices.interfaces.iter().map(|_| None).collect(),
+        runtime_dir: rt.socket_dir(),
+        log_path: log_path.clone(),
+        accel,
+        sandbox: true,
+    };
+    let argv = cmdline::build(def, &caps, &env).map_err(|e| {
+        let msg = e.to_string();
+        match msg.strip_prefix("unsupported configuration: ") {
+            Some(rest) => Error::new(ErrorKind::ConfigUnsupported, rest),
+            None => Error::new(ErrorKind::InternalError, msg),
+        }
+    })?;
+    let log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(&log_path)
+        .map_err(|e| failed(format!("{}: {e}", log_path.display())))?;
+    let mut header = format!(
+        "{}: starting up virtsh {}\nLC_ALL=C {}",
+        timestamp(),
+        env!("CARGO_PKG_VERSION"),
+        emulator.display()
+    );
+    for a in &argv {
+        header.push_str(" \\\n");
+        header.push_str(&shell_quote(a));
+    }
+    header.push('\n');
+    let _ = (&log).write_all(header.as_bytes());
+    let log_err = log
+        .try_clone()
+        .map_err(|e| failed(format!("{}: {e}", log_path.display())))?;
+    cmd.args(&argv)
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err);
+    let (child, mut qmp) = monitor.spawn(&mut cmd, qmp_timeout()).map_err(|e| {
+        Error::internal(format!(
+            "QEMU did not start: {e}; see {}",
+            log_path.display()
+        ))
+    })?;
+    record_ptys(&mut qmp, def);
+    if !args.paused {
+        if let Err(e) = qmp.execute("cont", Value::Null) {
+            let mut child = child;
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(Error::internal(format!("cannot start the vCPUs: {e}")));
+        }
+    }
+    Ok((child, qmp))
+}
+
+/// Fill in the `<source path>` of pty serials and consoles from `query-chardev`, so
+/// `dumpxml`, `ttyconsole` and `console` find the pty QEMU opened.
+fn record_ptys(qmp: &mut crate::qmp::QmpClient, def: &mut DomainDef) {
+    let Ok(list) = qmp.execute("query-chardev", Value::Null) else {
+        return;
+    };
+    let ptys: Vec<(String, String)> = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            let label = c.get("label")?.as_str()?;
+            let path = c.get("filename")?.as_str()?.strip_prefix("pty:")?;
+            Some((label.to_string(), path.to_string()))
+        })
+        .collect();
+    let pty_of = |alias: &str| {
+        ptys.iter()
+            .find(|(l, _)| l == &format!("char{alias}"))
+            .map(|(_, p)| p.clone())
+    };
+    for (i, chr) in def.devices.serials.iter_mut().enumerate() {
+        if chr.chr_type == "pty" {
+            if let Some(p) = pty_of(&format!("serial{i}")) {
+                chr.sources = vec![Node::with_attrs("source", &[("path", &p)])];
+            }
+        }
+    }
+    let first_serial = def
+        .devices
+        .serials
+        .first()
+        .and_then(|c| c.source_path().map(str::to_string));
+    for chr in def.devices.consoles.iter_mut() {
+        if chr.chr_type == "pty" && chr.target_type.as_deref() != Some("virtio") {
+            if let Some(p) = &first_serial {
+                chr.sources = vec![Node::with_attrs("source", &[("path", p)])];
+            }
+        }
+    }
+}
+
+fn attach(
+    args: &Args,
+    rt: DomainRuntime,
+    config_path: PathBuf,
+    listener: UnixListener,
+    alive: AliveLock,
+) -> Result<Supervisor, Error> {
+    let status = rt
+        .read_status()
+        .map_err(|e| failed(e.to_string()))?
+        .ok_or_else(|| failed("no status to re-attach to".into()))?;
+    let qemu = status
+        .qemu
+        .filter(ProcessIdentity::is_alive)
+        .ok_or_else(|| failed("the recorded QEMU is not running".into()))?;
+    let xml = std::fs::read_to_string(rt.live_xml_path())
+        .map_err(|e| failed(format!("{}: {e}", rt.live_xml_path().display())))?;
+    let def = DomainDef::parse_with(&xml, &crate::driver::live_parse_options())
+        .map_err(|e| e.api_error("domain_definition", &xml))?;
+    let pidfd = pidfd_open(qemu.pid).map_err(|e| failed(format!("pidfd_open: {e}")))?;
+    let qmp = monitor_fd::reconnect(&rt.socket_dir(), qmp_timeout())
+        .map_err(|e| failed(format!("cannot reconnect to QEMU's monitor: {e}")))?;
+    eprintln!(
+        "{}: supervisor re-attached to QEMU pid {} of domain '{}'",
+        timestamp(),
+        qemu.pid,
+        args.name
+    );
+    Supervisor::new(
+        rt,
+        config_path,
+        def,
+        qmp,
+        None,
+        qemu,
+        pidfd,
+        listener,
+        status,
+        alive,
+    )
+}
+
+fn bind_request_socket(rt: &DomainRuntime) -> Result<UnixListener, Error> {
+    let path = rt.supervisor_socket();
+    let _ = std::fs::remove_file(&path);
+    let l = UnixListener::bind(&path).map_err(|e| failed(format!("{}: {e}", path.display())))?;
+    l.set_nonblocking(true)
+        .map_err(|e| failed(format!("{}: {e}", path.display())))?;
+    Ok(l)
+}
+
+pub(crate) fn pidfd_open(pid: i32) -> std::io::Result<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: a fresh fd owned by nobody else (pidfds are close-on-exec).
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn failed(detail: String) -> Error {
+    Error::new(ErrorKind::OperationFailed, detail)
+}
+
+/// Quote an argument for the log the way a shell would read it back.
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_=,./:@+".contains(&b))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}

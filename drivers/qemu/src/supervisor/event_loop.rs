@@ -1,0 +1,599 @@
+//! The supervisor's life after boot: one poll loop over QEMU's pidfd, the QMP socket, the
+//! request socket, the autodestroy owner and two timers (power-button retries, SIGKILL
+//! escalation). It ends when QEMU ends, after recording the final state.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::PathBuf;
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use virtsh_api::flags::{domain_state as st, state_reason as reason};
+use virtsh_api::{Error, ErrorKind};
+use virtsh_xml::domain::{DomainDef, FormatOptions};
+
+use super::boot::{pidfd_open, timestamp};
+use super::protocol::{Notice, Reply, Request, ShutdownMode};
+use crate::qmp::{QmpClient, QmpEvent};
+use crate::runtime::{AliveLock, DomainRuntime, DomainStatus, ProcessIdentity};
+
+/// How long after boot a power-button press may be lost (the guest's ACPI handling is not up
+/// yet), so the supervisor repeats it.
+const POWERDOWN_RETRY_WINDOW: Duration = Duration::from_secs(15);
+const POWERDOWN_RETRY_EVERY: Duration = Duration::from_secs(1);
+/// SIGTERM, then SIGKILL after this long (virsh destroy without --graceful).
+const KILL_AFTER: Duration = Duration::from_secs(3);
+/// `destroy --graceful` gives up after this long (libvirt waits 10 s as well).
+const GRACEFUL_LIMIT: Duration = Duration::from_secs(10);
+/// How long a client may take to send its request line.
+const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// virDomainEventType and details, for lifecycle notices.
+mod ev {
+    pub const SUSPENDED: i32 = 3;
+    pub const RESUMED: i32 = 4;
+    pub const STOPPED: i32 = 5;
+    pub const SHUTDOWN: i32 = 6;
+    pub const CRASHED: i32 = 8;
+    pub const STOPPED_SHUTDOWN: i32 = 0;
+    pub const STOPPED_DESTROYED: i32 = 1;
+    pub const STOPPED_FAILED: i32 = 5;
+    pub const SHUTDOWN_FINISHED: i32 = 0;
+}
+
+struct Destroying {
+    graceful: bool,
+    since: Instant,
+    killed: bool,
+}
+
+pub struct Supervisor {
+    rt: DomainRuntime,
+    /// The persistent definition's file: whether it exists when QEMU ends decides whether the
+    /// domain stays (shut off) or vanishes (transient).
+    config_path: PathBuf,
+    def: DomainDef,
+    qmp: Option<QmpClient>,
+    /// QEMU, when we are its parent (not after a re-attach).
+    child: Option<Child>,
+    qemu: ProcessIdentity,
+    pidfd: OwnedFd,
+    listener: UnixListener,
+    status: DomainStatus,
+    _alive: AliveLock,
+    autodestroy: Option<OwnedFd>,
+    subscribers: Vec<UnixStream>,
+    /// The guest powered itself off (SHUTDOWN with guest=true).
+    guest_shutdown: bool,
+    destroying: Option<Destroying>,
+    destroy_waiters: Vec<UnixStream>,
+    /// `reboot`: the next guest power-off becomes a reset.
+    fake_reboot: bool,
+    /// When to press the power button again.
+    powerdown_retry: Option<Instant>,
+    booted: Instant,
+}
+
+impl Supervisor {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        rt: DomainRuntime,
+        config_path: PathBuf,
+        def: DomainDef,
+        qmp: QmpClient,
+        child: Option<Child>,
+        qemu: ProcessIdentity,
+        pidfd: OwnedFd,
+        listener: UnixListener,
+        status: DomainStatus,
+        alive: AliveLock,
+    ) -> Result<Supervisor, Error> {
+        // An owner that is already gone ends the guest at the first turn of the loop.
+        let autodestroy = status.autodestroy.and_then(|p| pidfd_open(p.pid).ok());
+        let mut sup = Supervisor {
+            rt,
+            config_path,
+            def,
+            qmp: Some(qmp),
+            child,
+            qemu,
+            pidfd,
+            listener,
+            status,
+            _alive: alive,
+            autodestroy,
+            subscribers: Vec::new(),
+            guest_shutdown: false,
+            destroying: None,
+            destroy_waiters: Vec::new(),
+            fake_reboot: false,
+            powerdown_retry: None,
+            booted: Instant::now(),
+        };
+        sup.save_live_xml()?;
+        sup.save_status()?;
+        if let Some(owner) = sup.status.autodestroy {
+            if !owner.is_alive() {
+                sup.begin_destroy(false);
+            }
+        }
+        Ok(sup)
+    }
+
+    fn save_status(&self) -> Result<(), Error> {
+        self.rt
+            .write_status(&self.status)
+            .map_err(|e| Error::new(ErrorKind::OperationFailed, e.to_string()))
+    }
+
+    fn save_live_xml(&self) -> Result<(), Error> {
+        let xml = self.def.to_xml(&FormatOptions {
+            secure: true,
+            ..FormatOptions::default()
+        });
+        crate::state::atomic::write(&self.rt.live_xml_path(), xml.as_bytes())
+            .map_err(|e| Error::new(ErrorKind::OperationFailed, e.to_string()))
+    }
+
+    fn set_state(&mut self, state: i32, why: i32) {
+        if self.status.state == state && self.status.reason == why {
+            return;
+        }
+        self.status.state = state;
+        self.status.reason = why;
+        if let Err(e) = self.save_status() {
+            eprintln!("{}: {e}", timestamp());
+        }
+    }
+
+    /// Run until QEMU ends; returns the supervisor's exit status.
+    pub fn run(mut self) -> i32 {
+        loop {
+            self.handle_queued_events();
+            let timeout = self.next_timer();
+            let mut fds = vec![
+                pollfd(self.pidfd.as_raw_fd()),
+                pollfd(self.listener.as_raw_fd()),
+                pollfd(self.qmp.as_ref().map_or(-1, |q| q.as_raw_fd())),
+                pollfd(self.autodestroy.as_ref().map_or(-1, |f| f.as_raw_fd())),
+            ];
+            let ms = timeout.map_or(-1, |d| d.as_millis().min(60_000) as i32 + 1);
+            // SAFETY: `fds` is a valid array of pollfd for its length; negative fds are ignored.
+            let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+            if rc < 0 {
+                let e = std::io::Error::last_os_error();
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                eprintln!("{}: supervisor: poll: {e}", timestamp());
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+            if fds[0].revents != 0 {
+                break;
+            }
+            if fds[2].revents != 0 {
+                self.read_qmp();
+            }
+            if fds[3].revents != 0 {
+                eprintln!(
+                    "{}: the process that created this guest with --autodestroy ended",
+                    timestamp()
+                );
+                self.autodestroy = None;
+                self.begin_destroy(false);
+            }
+            if fds[1].revents != 0 {
+                self.accept_clients();
+            }
+            self.run_timers();
+        }
+        self.finish()
+    }
+
+    fn next_timer(&self) -> Option<Duration> {
+        let now = Instant::now();
+        let mut next: Option<Instant> = self.powerdown_retry;
+        if let Some(d) = &self.destroying {
+            let at = d.since
+                + if d.graceful {
+                    GRACEFUL_LIMIT
+                } else {
+                    KILL_AFTER
+                };
+            if !d.killed {
+                next = Some(next.map_or(at, |n| n.min(at)));
+            }
+        }
+        next.map(|t| t.saturating_duration_since(now))
+    }
+
+    fn run_timers(&mut self) {
+        let now = Instant::now();
+        if let Some(at) = self.powerdown_retry {
+            if now >= at {
+                self.powerdown_retry = None;
+                if !self.guest_shutdown && self.destroying.is_none() {
+                    self.press_power_button();
+                }
+            }
+        }
+        let mut graceful_failed = false;
+        if let Some(d) = &mut self.destroying {
+            if !d.killed && !d.graceful && now >= d.since + KILL_AFTER {
+                d.killed = true;
+                send_signal(self.qemu.pid, libc::SIGKILL);
+            } else if !d.killed && d.graceful && now >= d.since + GRACEFUL_LIMIT {
+                graceful_failed = true;
+            }
+        }
+        if graceful_failed {
+            self.destroying = None;
+            let err = Error::new(
+                ErrorKind::OperationFailed,
+                format!(
+                    "failed to terminate process {} with SIGTERM: Device or resource busy",
+                    self.qemu.pid
+                ),
+            );
+            for w in std::mem::take(&mut self.destroy_waiters) {
+                reply(w, Reply::from_result(Err(err.clone())));
+            }
+        }
+    }
+
+    fn read_qmp(&mut self) {
+        let Some(qmp) = self.qmp.as_mut() else {
+            return;
+        };
+        match qmp.poll_events() {
+            Ok(events) => {
+                for e in events {
+                    self.on_event(e);
+                }
+            }
+            Err(_) => {
+                // QEMU closed the monitor: it is exiting; the pidfd tells us when it is gone.
+                self.qmp = None;
+            }
+        }
+    }
+
+    fn handle_queued_events(&mut self) {
+        let events = match self.qmp.as_mut() {
+            Some(q) => q.events(),
+            None => return,
+        };
+        for e in events {
+            self.on_event(e);
+        }
+    }
+
+    fn on_event(&mut self, e: QmpEvent) {
+        let (seconds, microseconds) = e.timestamp.unwrap_or((0, 0));
+        self.notify(&Notice::Qmp {
+            event: e.name.clone(),
+            data: e.data.clone(),
+            seconds,
+            microseconds,
+        });
+        match e.name.as_str() {
+            "SHUTDOWN" => {
+                let by_guest = e.data.get("guest").and_then(Value::as_bool) == Some(true);
+                if !by_guest {
+                    return;
+                }
+                let qemu_reason = e.data.get("reason").and_then(Value::as_str).unwrap_or("");
+                self.powerdown_retry = None;
+                if std::mem::take(&mut self.fake_reboot) {
+                    self.restart_guest();
+                    return;
+                }
+                let action = if qemu_reason == "guest-reset" {
+                    self.def.on_reboot.clone()
+                } else {
+                    self.def.on_poweroff.clone()
+                };
+                self.guest_shutdown = true;
+                self.set_state(st::SHUTDOWN, reason::SHUTDOWN_USER);
+                self.notify_lifecycle(ev::SHUTDOWN, ev::SHUTDOWN_FINISHED);
+                match action.as_str() {
+                    "restart" | "rename-restart" => {
+                        self.guest_shutdown = false;
+                        self.restart_guest();
+                    }
+                    "preserve" => self.set_state(st::SHUTOFF, reason::SHUTOFF_SHUTDOWN),
+                    _ => {
+                        // destroy: end QEMU; the pidfd then finishes the job.
+                        send_signal(self.qemu.pid, libc::SIGTERM);
+                    }
+                }
+            }
+            "STOP" if !self.guest_shutdown && self.status.state == st::RUNNING => {
+                self.set_state(st::PAUSED, reason::UNKNOWN);
+                self.notify_lifecycle(ev::SUSPENDED, 0);
+            }
+            "RESUME" if self.status.state == st::PAUSED => {
+                self.set_state(st::RUNNING, reason::RUNNING_UNPAUSED);
+                self.notify_lifecycle(ev::RESUMED, 0);
+            }
+            "GUEST_PANICKED" => {
+                self.set_state(st::CRASHED, reason::CRASHED_PANICKED);
+                self.notify_lifecycle(ev::CRASHED, 0);
+                match self.def.on_crash.as_str() {
+                    "restart" | "rename-restart" => self.restart_guest(),
+                    "preserve" => {}
+                    _ => send_signal(self.qemu.pid, libc::SIGTERM),
+                }
+            }
+            "BALLOON_CHANGE" => {
+                if let Some(actual) = e.data.get("actual").and_then(Value::as_u64) {
+                    self.def.current_memory_kib = actual / 1024;
+                    let _ = self.save_live_xml();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A guest reboot (or an on_* action of `restart`): reset and run the vCPUs again.
+    fn restart_guest(&mut self) {
+        let Some(qmp) = self.qmp.as_mut() else {
+            return;
+        };
+        let _ = qmp.execute("system_reset", Value::Null);
+        let _ = qmp.execute("cont", Value::Null);
+        self.booted = Instant::now();
+        self.set_state(st::RUNNING, reason::RUNNING_BOOTED);
+    }
+
+    fn press_power_button(&mut self) {
+        if let Some(qmp) = self.qmp.as_mut() {
+            if let Err(e) = qmp.execute("system_powerdown", Value::Null) {
+                eprintln!("{}: system_powerdown: {e}", timestamp());
+            }
+        }
+        // The first seconds after boot can swallow a press: repeat it until then.
+        if self.booted.elapsed() < POWERDOWN_RETRY_WINDOW {
+            self.powerdown_retry = Some(Instant::now() + POWERDOWN_RETRY_EVERY);
+        }
+    }
+
+    fn begin_destroy(&mut self, graceful: bool) {
+        if self.destroying.is_some() {
+            return;
+        }
+        self.powerdown_retry = None;
+        self.destroying = Some(Destroying {
+            graceful,
+            since: Instant::now(),
+            killed: false,
+        });
+        send_signal(self.qemu.pid, libc::SIGTERM);
+    }
+
+    fn accept_clients(&mut self) {
+        loop {
+            match self.listener.accept() {
+                Ok((stream, _)) => self.serve(stream),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    eprintln!("{}: accept: {e}", timestamp());
+                    return;
+                }
+            }
+        }
+    }
+
+    fn serve(&mut self, stream: UnixStream) {
+        if stream.set_nonblocking(false).is_err()
+            || stream.set_read_timeout(Some(REQUEST_READ_TIMEOUT)).is_err()
+            || stream
+                .set_write_timeout(Some(REQUEST_READ_TIMEOUT))
+                .is_err()
+        {
+            return;
+        }
+        let mut line = String::new();
+        if BufReader::new(&stream).read_line(&mut line).is_err() {
+            return;
+        }
+        let req: Request = match serde_json::from_str(&line) {
+            Ok(r) => r,
+            Err(e) => {
+                reply(
+                    stream,
+                    Reply::from_result(Err(Error::internal(format!("bad request: {e}")))),
+                );
+                return;
+            }
+        };
+        match req {
+            Request::Destroy { graceful } => {
+                self.destroy_waiters.push(stream);
+                self.begin_destroy(graceful);
+            }
+            Request::Subscribe => {
+                let mut s = stream;
+                if s.write_all(b"{\"ok\":null}\n").is_ok() {
+                    let _ = s.set_write_timeout(Some(Duration::from_millis(200)));
+                    self.subscribers.push(s);
+                }
+            }
+            other => {
+                let r = self.handle(other);
+                reply(stream, Reply::from_result(r));
+            }
+        }
+    }
+
+    fn handle(&mut self, req: Request) -> Result<Value, Error> {
+        if self.destroying.is_some() || self.guest_shutdown {
+            return Err(Error::invalid_op("domain is not running"));
+        }
+        match req {
+            Request::Qmp { execute, arguments } => self.qmp_call(&execute, arguments),
+            Request::Shutdown { mode } => match mode {
+                ShutdownMode::Acpi => {
+                    self.qmp_call("system_powerdown", Value::Null)?;
+                    if self.booted.elapsed() < POWERDOWN_RETRY_WINDOW {
+                        self.powerdown_retry = Some(Instant::now() + POWERDOWN_RETRY_EVERY);
+                    }
+                    Ok(Value::Null)
+                }
+                ShutdownMode::Agent => Err(Error::new(
+                    ErrorKind::ArgumentUnsupported,
+                    "QEMU guest agent is not configured",
+                )),
+            },
+            Request::Reboot => {
+                self.qmp_call("system_powerdown", Value::Null)?;
+                self.fake_reboot = true;
+                if self.booted.elapsed() < POWERDOWN_RETRY_WINDOW {
+                    self.powerdown_retry = Some(Instant::now() + POWERDOWN_RETRY_EVERY);
+                }
+                Ok(Value::Null)
+            }
+            Request::Reset => self.qmp_call("system_reset", Value::Null),
+            Request::Suspend => {
+                if self.status.state == st::PAUSED {
+                    return Ok(Value::Null);
+                }
+                self.qmp_call("stop", Value::Null)?;
+                self.set_state(st::PAUSED, reason::PAUSED_USER);
+                self.notify_lifecycle(ev::SUSPENDED, 0);
+                Ok(Value::Null)
+            }
+            Request::Resume => {
+                if self.status.state != st::PAUSED {
+                    return Err(Error::invalid_op("domain is not paused"));
+                }
+                self.qmp_call("cont", Value::Null)?;
+                self.set_state(st::RUNNING, reason::RUNNING_UNPAUSED);
+                self.notify_lifecycle(ev::RESUMED, 0);
+                Ok(Value::Null)
+            }
+            Request::Destroy { .. } | Request::Subscribe => Ok(Value::Null),
+        }
+    }
+
+    fn qmp_call(&mut self, command: &str, arguments: Value) -> Result<Value, Error> {
+        let qmp = self
+            .qmp
+            .as_mut()
+            .ok_or_else(|| Error::invalid_op("domain is not running"))?;
+        let timeout = qmp.timeout();
+        qmp.execute(command, arguments).map_err(|e| {
+            if e.is_timeout() {
+                Error::new(
+                    ErrorKind::OperationTimeout,
+                    format!(
+                        "QEMU's monitor did not answer '{command}' within {}",
+                        human_duration(timeout)
+                    ),
+                )
+            } else if let crate::qmp::QmpError::Command { desc, .. } = &e {
+                Error::internal(format!(
+                    "unable to execute QEMU command '{command}': {desc}"
+                ))
+            } else {
+                Error::new(ErrorKind::OperationFailed, e.to_string())
+            }
+        })
+    }
+
+    fn notify_lifecycle(&mut self, event: i32, detail: i32) {
+        self.notify(&Notice::Lifecycle { event, detail });
+    }
+
+    fn notify(&mut self, n: &Notice) {
+        if self.subscribers.is_empty() {
+            return;
+        }
+        let Ok(mut line) = serde_json::to_vec(n) else {
+            return;
+        };
+        line.push(b'\n');
+        self.subscribers.retain_mut(|s| s.write_all(&line).is_ok());
+    }
+
+    /// QEMU is gone: reap it, record why it ended, clean up, answer the waiters.
+    fn finish(mut self) -> i32 {
+        if let Some(mut child) = self.child.take() {
+            match child.wait() {
+                Ok(status) => eprintln!("{}: QEMU ended: {status}", timestamp()),
+                Err(e) => eprintln!("{}: waiting for QEMU: {e}", timestamp()),
+            }
+        } else {
+            eprintln!("{}: QEMU ended", timestamp());
+        }
+        // Events QEMU sent just before exiting (SHUTDOWN) decide the reason.
+        if let Some(mut q) = self.qmp.take() {
+            if let Ok(evs) = q.poll_events() {
+                for e in evs {
+                    if e.name == "SHUTDOWN"
+                        && e.data.get("guest").and_then(Value::as_bool) == Some(true)
+                    {
+                        self.guest_shutdown = true;
+                    }
+                }
+            }
+        }
+        let (why, detail) = if self.destroying.is_some() {
+            (reason::SHUTOFF_DESTROYED, ev::STOPPED_DESTROYED)
+        } else if self.guest_shutdown {
+            (reason::SHUTOFF_SHUTDOWN, ev::STOPPED_SHUTDOWN)
+        } else {
+            (reason::SHUTOFF_CRASHED, ev::STOPPED_FAILED)
+        };
+        let persistent = self.config_path.exists();
+        if persistent {
+            if let Err(e) = self.rt.write_status(&DomainStatus::shutoff(why)) {
+                eprintln!("{}: {e}", timestamp());
+            }
+            self.rt.remove_live_files();
+        } else {
+            self.rt.remove_all();
+        }
+        self.notify_lifecycle(ev::STOPPED, detail);
+        for w in std::mem::take(&mut self.destroy_waiters) {
+            reply(w, Reply::Ok(json!(null)));
+        }
+        0
+    }
+}
+
+fn reply(mut stream: UnixStream, r: Reply) {
+    if let Ok(mut line) = serde_json::to_vec(&r) {
+        line.push(b'\n');
+        let _ = stream.write_all(&line);
+    }
+}
+
+fn pollfd(fd: RawFd) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }
+}
+
+fn send_signal(pid: i32, sig: libc::c_int) {
+    // SAFETY: kill has no memory-safety preconditions. The pid is QEMU's, checked against its
+    // start time when it was recorded; while we hold its pidfd (or are its parent) the pid
+    // cannot be reused.
+    unsafe {
+        libc::kill(pid, sig);
+    }
+}
+
+fn human_duration(d: Duration) -> String {
+    if d.as_millis().is_multiple_of(1000) {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
