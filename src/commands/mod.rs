@@ -1,6 +1,7 @@
 //! Command implementations, one file per concern. Declarations (names, options, help) live in
 //! `defs/`; this table links a declared name to the function that runs it.
 
+pub mod console;
 pub mod counters;
 pub mod domain;
 pub mod edit;
@@ -168,6 +169,8 @@ pub fn handler(name: &str) -> Option<Handler> {
         "domifstat" => counters::cmd_domifstat,
         "managedsave" => managedsave::cmd_managedsave,
         "managedsave-remove" => managedsave::cmd_managedsave_remove,
+        "console" => console::cmd_console,
+        "ttyconsole" => console::cmd_ttyconsole,
         _ => return None,
     })
 }

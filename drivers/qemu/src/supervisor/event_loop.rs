@@ -271,7 +271,7 @@ impl Supervisor {
         }
     }
 
-    fn on_event(&mut self, e: QmpEvent) {
+    fn notify_qmp(&mut self, e: &QmpEvent) {
         let (seconds, microseconds) = e.timestamp.unwrap_or((0, 0));
         self.notify(&Notice::Qmp {
             event: e.name.clone(),
@@ -279,6 +279,10 @@ impl Supervisor {
             seconds,
             microseconds,
         });
+    }
+
+    fn on_event(&mut self, e: QmpEvent) {
+        self.notify_qmp(&e);
         match e.name.as_str() {
             "SHUTDOWN" => {
                 let by_guest = e.data.get("guest").and_then(Value::as_bool) == Some(true);
@@ -311,14 +315,10 @@ impl Supervisor {
                     }
                 }
             }
-            "STOP" if !self.guest_shutdown && self.status.state == st::RUNNING => {
-                self.set_state(st::PAUSED, reason::UNKNOWN);
-                self.notify_lifecycle(ev::SUSPENDED, 0);
-            }
-            "RESUME" if self.status.state == st::PAUSED => {
-                self.set_state(st::RUNNING, reason::RUNNING_UNPAUSED);
-                self.notify_lifecycle(ev::RESUMED, 0);
-            }
+            // Events can arrive in one batch with ones that already changed the state (a
+            // reboot's STOP after the SHUTDOWN that restarted the guest), so ask QEMU what is
+            // true now rather than trusting the order.
+            "STOP" | "RESUME" => self.sync_run_state(),
             "GUEST_PANICKED" => {
                 self.set_state(st::CRASHED, reason::CRASHED_PANICKED);
                 self.notify_lifecycle(ev::CRASHED, 0);
@@ -338,6 +338,34 @@ impl Supervisor {
         }
     }
 
+    /// Make the recorded state match QEMU's `query-status` after an event we did not cause.
+    fn sync_run_state(&mut self) {
+        if self.guest_shutdown || self.destroying.is_some() {
+            return;
+        }
+        let Some(qmp) = self.qmp.as_mut() else {
+            return;
+        };
+        let Ok(v) = qmp.execute("query-status", Value::Null) else {
+            return;
+        };
+        let running = v.get("running").and_then(Value::as_bool).unwrap_or(false);
+        let status = v.get("status").and_then(Value::as_str).unwrap_or("");
+        if running && self.status.state == st::PAUSED {
+            self.set_state(st::RUNNING, reason::RUNNING_UNPAUSED);
+            self.notify_lifecycle(ev::RESUMED, 0);
+        } else if !running && self.status.state == st::RUNNING && status != "shutdown" {
+            let why = match status {
+                "io-error" => reason::PAUSED_IOERROR,
+                "watchdog" => reason::PAUSED_WATCHDOG,
+                "guest-panicked" => reason::PAUSED_CRASHED,
+                _ => reason::UNKNOWN,
+            };
+            self.set_state(st::PAUSED, why);
+            self.notify_lifecycle(ev::SUSPENDED, 0);
+        }
+    }
+
     /// A guest reboot (or an on_* action of `restart`): reset and run the vCPUs again.
     fn restart_guest(&mut self) {
         let Some(qmp) = self.qmp.as_mut() else {
@@ -345,8 +373,14 @@ impl Supervisor {
         };
         let _ = qmp.execute("system_reset", Value::Null);
         let _ = qmp.execute("cont", Value::Null);
+        // The STOP (QEMU paused the guest at its power-off), RESET and RESUME events this
+        // caused are queued by now; they are news for subscribers, not state changes.
+        let caused = qmp.events();
         self.booted = Instant::now();
         self.set_state(st::RUNNING, reason::RUNNING_BOOTED);
+        for e in &caused {
+            self.notify_qmp(e);
+        }
     }
 
     fn press_power_button(&mut self) {

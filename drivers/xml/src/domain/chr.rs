@@ -204,7 +204,8 @@ pub fn number_consoles(d: &mut Devices) {
     }
 }
 
-pub fn format_consoles(d: &Devices, is_hvm: bool, w: &mut XmlWriter) {
+/// `inactive`: `--inactive` output, which never shows a pty's `tty` (see [`format`]).
+pub fn format_consoles(d: &Devices, is_hvm: bool, inactive: bool, w: &mut XmlWriter) {
     for (i, c) in d.consoles.iter().enumerate() {
         let alias_of_serial = is_hvm
             && matches!(c.target_type.as_deref(), None | Some("serial"))
@@ -214,15 +215,27 @@ pub fn format_consoles(d: &Devices, is_hvm: bool, w: &mut XmlWriter) {
             copy.device = "console".into();
             copy.target_type = Some("serial".into());
             copy.target_extra.children.clear();
-            format(&copy, w);
+            format(&copy, inactive, w);
         } else {
-            format(c, w);
+            format(c, inactive, w);
         }
     }
 }
 
-pub fn format(c: &Chr, w: &mut XmlWriter) {
-    w.start(&c.device, &[("type", &c.chr_type)]);
+/// `inactive`: `--inactive` output. Otherwise the first console of type pty with a known path
+/// also gets the legacy `tty='PATH'` attribute (virDomainChrDefFormat's `tty_compat`: console,
+/// port 0, pty, path set, not inactive), which `virsh ttyconsole` reads.
+pub fn format(c: &Chr, inactive: bool, w: &mut XmlWriter) {
+    let tty = (c.device == "console"
+        && c.target_port.unwrap_or(0) == 0
+        && c.chr_type == "pty"
+        && !inactive)
+        .then(|| c.source_path())
+        .flatten();
+    match tty {
+        Some(path) => w.start(&c.device, &[("type", &c.chr_type), ("tty", path)]),
+        None => w.start(&c.device, &[("type", &c.chr_type)]),
+    }
     for s in &c.sources {
         s.write(w);
     }

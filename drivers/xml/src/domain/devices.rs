@@ -591,14 +591,14 @@ pub fn format(def: &DomainDef, opts: &FormatOptions, w: &mut XmlWriter) {
     }
     write_all(&d.smartcards, w);
     for c in &d.serials {
-        chr::format(c, w);
+        chr::format(c, opts.inactive, w);
     }
     for c in &d.parallels {
-        chr::format(c, w);
+        chr::format(c, opts.inactive, w);
     }
-    chr::format_consoles(d, def.os.os_type == "hvm", w);
+    chr::format_consoles(d, def.os.os_type == "hvm", opts.inactive, w);
     for c in &d.channels {
-        chr::format(c, w);
+        chr::format(c, opts.inactive, w);
     }
     write_all(&d.inputs, w);
     write_all(&d.tpms, w);
