@@ -120,10 +120,7 @@ fn transient_domains_vanish_and_autodestroy_follows_its_creator() {
         env.ok(&["list", "--transient", "--name"]),
         format!("{name}\n\n")
     );
-    assert_eq!(
-        env.ok(&["dominfo", &name]).contains("Persistent:     no"),
-        true
-    );
+    assert!(env.ok(&["dominfo", &name]).contains("Persistent:     no"));
     assert!(env
         .err(&["create", path.to_str().expect("utf-8")])
         .contains("already"));
