@@ -2,8 +2,9 @@
 
 use crate::error::{Error, Result};
 use crate::types::{
-    BlockInfo, BlockStats, ControlInfo, DiskError, Domain, DomainInfo, DomainInterface,
-    DomainSnapshot, DomainStatsRecord, InterfaceStats, SecurityLabel, TypedParam, VcpuInfo,
+    BlockInfo, BlockStats, ControlInfo, DiskError, Domain, DomainEvent, DomainInfo,
+    DomainInterface, DomainSnapshot, DomainStatsRecord, FsInfo, InterfaceStats, Screenshot,
+    SecurityLabel, TypedParam, VcpuInfo,
 };
 use uuid::Uuid;
 
@@ -221,6 +222,95 @@ pub trait DomainDriver {
     /// virDomainGetDiskErrors
     fn domain_disk_errors(&self, _dom: &Domain, _flags: u32) -> Result<Vec<DiskError>> {
         Err(Error::unsupported("virDomainGetDiskErrors"))
+    }
+
+    /// virDomainQemuMonitorCommand: a QMP command (JSON text), or an HMP one with
+    /// flags::monitor_command::HMP; the reply as text.
+    fn qemu_monitor_command(&self, _dom: &Domain, _cmd: &str, _flags: u32) -> Result<String> {
+        Err(Error::unsupported("virDomainQemuMonitorCommand"))
+    }
+    /// virDomainQemuAgentCommand: `timeout` in seconds, or -2 (default), -1 (block), 0 (no
+    /// wait) as libvirt defines them.
+    fn qemu_agent_command(
+        &self,
+        _dom: &Domain,
+        _cmd: &str,
+        _timeout: i32,
+        _flags: u32,
+    ) -> Result<String> {
+        Err(Error::unsupported("virDomainQemuAgentCommand"))
+    }
+    /// virDomainGetGuestInfo: `types` is flags::guest_info (0: all).
+    fn domain_guest_info(
+        &self,
+        _dom: &Domain,
+        _types: u32,
+        _flags: u32,
+    ) -> Result<Vec<TypedParam>> {
+        Err(Error::unsupported("virDomainGetGuestInfo"))
+    }
+    /// virDomainGetFSInfo
+    fn domain_fs_info(&self, _dom: &Domain, _flags: u32) -> Result<Vec<FsInfo>> {
+        Err(Error::unsupported("virDomainGetFSInfo"))
+    }
+    /// virDomainSetUserPassword (flags: VIR_DOMAIN_PASSWORD_ENCRYPTED = 1).
+    fn set_user_password(
+        &self,
+        _dom: &Domain,
+        _user: &str,
+        _password: &str,
+        _flags: u32,
+    ) -> Result<()> {
+        Err(Error::unsupported("virDomainSetUserPassword"))
+    }
+    /// virDomainScreenshot of screen `screen`.
+    fn domain_screenshot(&self, _dom: &Domain, _screen: u32, _flags: u32) -> Result<Screenshot> {
+        Err(Error::unsupported("virDomainScreenshot"))
+    }
+    /// virDomainSendKey: `codeset` is virKeycodeSet, `holdtime` in ms.
+    fn send_key(
+        &self,
+        _dom: &Domain,
+        _codeset: u32,
+        _holdtime: u32,
+        _keycodes: &[u32],
+        _flags: u32,
+    ) -> Result<()> {
+        Err(Error::unsupported("virDomainSendKey"))
+    }
+    /// virDomainGetJobStats: the current job's statistics (just `type` = 0 when none).
+    fn domain_job_stats(&self, _dom: &Domain, _flags: u32) -> Result<(i32, Vec<TypedParam>)> {
+        Err(Error::unsupported("virDomainGetJobStats"))
+    }
+    /// virDomainAttachDeviceFlags: flags::device_modify / impact.
+    fn attach_device(&self, _dom: &Domain, _xml: &str, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virDomainAttachDeviceFlags"))
+    }
+    /// virDomainDetachDeviceFlags
+    fn detach_device(&self, _dom: &Domain, _xml: &str, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virDomainDetachDeviceFlags"))
+    }
+    /// virDomainDetachDeviceAlias
+    fn detach_device_alias(&self, _dom: &Domain, _alias: &str, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virDomainDetachDeviceAlias"))
+    }
+    /// virDomainUpdateDeviceFlags
+    fn update_device(&self, _dom: &Domain, _xml: &str, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virDomainUpdateDeviceFlags"))
+    }
+    /// Events of one domain (or all with `None`), for `event` and `qemu-monitor-event`:
+    /// `sink` is called for each until it returns false or `timeout` passes (None: forever).
+    /// `qemu` selects raw monitor events (with `event_filter` as a name, if any) instead of
+    /// libvirt's domain events.
+    fn domain_events(
+        &self,
+        _dom: Option<&Domain>,
+        _qemu: bool,
+        _event_filter: Option<&str>,
+        _timeout: Option<std::time::Duration>,
+        _sink: &mut dyn FnMut(DomainEvent) -> bool,
+    ) -> Result<()> {
+        Err(Error::unsupported("virConnectDomainEventRegisterAny"))
     }
 
     // Snapshots.

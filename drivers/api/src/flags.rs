@@ -333,3 +333,26 @@ pub mod ifaddr_source {
     pub const AGENT: u32 = 1;
     pub const ARP: u32 = 2;
 }
+
+/// virDomainQemuMonitorCommandFlags
+pub mod monitor_command {
+    pub const HMP: u32 = 1 << 0;
+}
+
+/// virDomainDeviceModifyFlags (attach/detach/update-device, on top of the impact bits).
+pub mod device_modify {
+    pub const LIVE: u32 = 1 << 0;
+    pub const CONFIG: u32 = 1 << 1;
+    pub const FORCE: u32 = 1 << 2;
+}
+
+/// virDomainGuestInfoTypes
+pub mod guest_info {
+    pub const USERS: u32 = 1 << 0;
+    pub const OS: u32 = 1 << 1;
+    pub const TIMEZONE: u32 = 1 << 2;
+    pub const HOSTNAME: u32 = 1 << 3;
+    pub const FILESYSTEM: u32 = 1 << 4;
+    pub const DISKS: u32 = 1 << 5;
+    pub const INTERFACES: u32 = 1 << 6;
+}

@@ -303,3 +303,44 @@ pub struct CpuMap {
     pub cpus: Vec<bool>,
     pub online: u32,
 }
+
+/// One mounted guest filesystem (virDomainFSInfo).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FsInfo {
+    pub mountpoint: String,
+    pub name: String,
+    pub fstype: String,
+    /// Target names (`vda`, ...) of the disks the filesystem lives on.
+    pub dev_aliases: Vec<String>,
+}
+
+/// A guest screenshot (virDomainScreenshot): the MIME type and the image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Screenshot {
+    pub mime: String,
+    #[serde(skip)]
+    pub data: Vec<u8>,
+}
+
+/// One event a domain reports (virConnectDomainEventRegisterAny callbacks), as virsh's
+/// `event` and `qemu-monitor-event` print them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum DomainEvent {
+    /// VIR_DOMAIN_EVENT_ID_LIFECYCLE: virDomainEventType and its detail.
+    Lifecycle {
+        domain: Domain,
+        event: i32,
+        detail: i32,
+    },
+    /// VIR_DOMAIN_EVENT_ID_REBOOT
+    Reboot { domain: Domain },
+    /// A raw QEMU monitor event (virConnectDomainQemuMonitorEventRegister).
+    QemuMonitor {
+        domain: Domain,
+        event: String,
+        seconds: i64,
+        micros: u32,
+        details: Option<String>,
+    },
+}

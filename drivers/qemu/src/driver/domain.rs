@@ -5,10 +5,15 @@ use std::time::Duration;
 
 use uuid::Uuid;
 use virtsh_api::flags::{create, destroy, domain_xml, list_domains as lf, shutdown, undefine};
-use virtsh_api::{Domain, DomainDriver, DomainInfo, DomainState, Error, ErrorKind, Result};
+use virtsh_api::{
+    BlockInfo, BlockStats, ControlInfo, DiskError, Domain, DomainDriver, DomainInfo,
+    DomainInterface, DomainState, DomainStatsRecord, Error, ErrorKind, FsInfo, InterfaceStats,
+    Result, Screenshot, TypedParam, VcpuInfo,
+};
 use virtsh_xml::domain::{DomainDef, FormatOptions};
 
-use super::{parse_options, state_error, DomainView, QemuDriver, START_WAIT};
+use super::{display, guest, hotplug, parse_options, state_error, stats};
+use super::{DomainView, QemuDriver, START_WAIT};
 use crate::runtime::{self, ProcessIdentity};
 use crate::supervisor::protocol::{Request, ShutdownMode};
 use crate::supervisor::{self, client, launch};
@@ -41,6 +46,45 @@ impl QemuDriver {
         v.check_active()?;
         let rt = self.runtime(&v.def.name);
         client::call(&rt.supervisor_socket(), req, wait)
+    }
+
+    /// Run a QMP command on the running guest `dom` (through its supervisor); the `return`.
+    pub(crate) fn qmp(
+        &self,
+        dom: &Domain,
+        execute: &str,
+        arguments: serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        let v = self.view_of(dom)?;
+        self.call(
+            &v,
+            &Request::Qmp {
+                execute: execute.to_string(),
+                arguments,
+            },
+            supervisor::qmp_timeout() + CALL_SLACK,
+        )
+    }
+
+    /// Run a guest agent command in `dom` (through its supervisor), waiting up to `timeout`
+    /// for the agent; the `return`.
+    pub(crate) fn agent(
+        &self,
+        dom: &Domain,
+        execute: &str,
+        arguments: serde_json::Value,
+        timeout: Duration,
+    ) -> Result<serde_json::Value> {
+        let v = self.view_of(dom)?;
+        self.call(
+            &v,
+            &Request::Agent {
+                execute: execute.to_string(),
+                arguments,
+                timeout_ms: timeout.as_millis() as u64,
+            },
+            timeout + CALL_SLACK,
+        )
     }
 
     fn call_default(&self, dom: &Domain, req: Request) -> Result<()> {
@@ -464,6 +508,140 @@ impl DomainDriver for QemuDriver {
     fn domain_has_managed_save(&self, dom: &Domain) -> Result<bool> {
         self.view_of(dom)?;
         Ok(false)
+    }
+
+    fn domain_vcpus_count(&self, dom: &Domain, flags: u32) -> Result<u32> {
+        stats::vcpus_count(self, dom, flags)
+    }
+    fn domain_vcpu_info(&self, dom: &Domain) -> Result<Vec<VcpuInfo>> {
+        stats::vcpu_info(self, dom)
+    }
+    fn domain_max_vcpus(&self, dom: &Domain) -> Result<u32> {
+        stats::max_vcpus(self, dom)
+    }
+    fn domain_block_info(&self, dom: &Domain, disk: &str) -> Result<BlockInfo> {
+        stats::block_info(self, dom, disk)
+    }
+    fn domain_memory_stats(&self, dom: &Domain) -> Result<Vec<(i32, u64)>> {
+        stats::memory_stats(self, dom)
+    }
+    fn domain_stats(
+        &self,
+        doms: &[Domain],
+        which: u32,
+        flags: u32,
+    ) -> Result<Vec<DomainStatsRecord>> {
+        stats::domain_stats(self, doms, which, flags)
+    }
+    fn domain_cpu_stats_count(&self, dom: &Domain, flags: u32) -> Result<u32> {
+        stats::cpu_stats_count(self, dom, flags)
+    }
+    fn domain_cpu_stats(
+        &self,
+        dom: &Domain,
+        start_cpu: i32,
+        ncpus: u32,
+        flags: u32,
+    ) -> Result<Vec<Vec<TypedParam>>> {
+        stats::cpu_stats(self, dom, start_cpu, ncpus, flags)
+    }
+    fn domain_block_stats(&self, dom: &Domain, disk: &str) -> Result<BlockStats> {
+        stats::block_stats(self, dom, disk)
+    }
+    fn domain_block_stats_flags(
+        &self,
+        dom: &Domain,
+        disk: &str,
+        flags: u32,
+    ) -> Result<Vec<TypedParam>> {
+        stats::block_stats_flags(self, dom, disk, flags)
+    }
+    fn domain_interface_stats(&self, dom: &Domain, device: &str) -> Result<InterfaceStats> {
+        stats::interface_stats(self, dom, device)
+    }
+    fn domain_control_info(&self, dom: &Domain, flags: u32) -> Result<ControlInfo> {
+        stats::control_info(self, dom, flags)
+    }
+    fn domain_disk_errors(&self, dom: &Domain, flags: u32) -> Result<Vec<DiskError>> {
+        stats::disk_errors(self, dom, flags)
+    }
+    fn domain_job_stats(&self, dom: &Domain, flags: u32) -> Result<(i32, Vec<TypedParam>)> {
+        stats::job_stats(self, dom, flags)
+    }
+
+    fn qemu_agent_command(
+        &self,
+        dom: &Domain,
+        cmd: &str,
+        timeout: i32,
+        flags: u32,
+    ) -> Result<String> {
+        guest::agent_command(self, dom, cmd, timeout, flags)
+    }
+    fn domain_hostname(&self, dom: &Domain, flags: u32) -> Result<String> {
+        guest::hostname(self, dom, flags)
+    }
+    fn domain_time(&self, dom: &Domain, flags: u32) -> Result<(i64, u32)> {
+        guest::time(self, dom, flags)
+    }
+    fn set_domain_time(&self, dom: &Domain, secs: i64, nsecs: u32, flags: u32) -> Result<()> {
+        guest::set_time(self, dom, secs, nsecs, flags)
+    }
+    fn domain_interface_addresses(
+        &self,
+        dom: &Domain,
+        source: u32,
+        flags: u32,
+    ) -> Result<Vec<DomainInterface>> {
+        guest::interface_addresses(self, dom, source, flags)
+    }
+    fn domain_guest_info(&self, dom: &Domain, types: u32, flags: u32) -> Result<Vec<TypedParam>> {
+        guest::guest_info(self, dom, types, flags)
+    }
+    fn domain_fs_info(&self, dom: &Domain, flags: u32) -> Result<Vec<FsInfo>> {
+        guest::fs_info(self, dom, flags)
+    }
+    fn set_user_password(
+        &self,
+        dom: &Domain,
+        user: &str,
+        password: &str,
+        flags: u32,
+    ) -> Result<()> {
+        guest::set_user_password(self, dom, user, password, flags)
+    }
+
+    fn attach_device(&self, dom: &Domain, xml: &str, flags: u32) -> Result<()> {
+        hotplug::attach_device(self, dom, xml, flags)
+    }
+    fn detach_device(&self, dom: &Domain, xml: &str, flags: u32) -> Result<()> {
+        hotplug::detach_device(self, dom, xml, flags)
+    }
+    fn detach_device_alias(&self, dom: &Domain, alias: &str, flags: u32) -> Result<()> {
+        hotplug::detach_device_alias(self, dom, alias, flags)
+    }
+    fn update_device(&self, dom: &Domain, xml: &str, flags: u32) -> Result<()> {
+        hotplug::update_device(self, dom, xml, flags)
+    }
+    fn set_domain_memory(&self, dom: &Domain, kib: u64, flags: u32) -> Result<()> {
+        hotplug::set_memory(self, dom, kib, flags)
+    }
+    fn set_domain_vcpus(&self, dom: &Domain, count: u32, flags: u32) -> Result<()> {
+        hotplug::set_vcpus(self, dom, count, flags)
+    }
+
+    fn domain_screenshot(&self, dom: &Domain, screen: u32, flags: u32) -> Result<Screenshot> {
+        display::screenshot(self, dom, screen, flags)
+    }
+    fn send_key(
+        &self,
+        dom: &Domain,
+        codeset: u32,
+        holdtime: u32,
+        keycodes: &[u32],
+        flags: u32,
+    ) -> Result<()> {
+        display::send_key(self, dom, codeset, holdtime, keycodes, flags)
     }
 
     fn rename_domain(&self, dom: &Domain, new_name: &str) -> Result<Domain> {

@@ -6,11 +6,17 @@
 //!
 //! - `mod.rs`: opening, the per-domain view ([`DomainView`]) with reconciliation of a dead
 //!   supervisor, errors.
-//! - `domain.rs`: the `DomainDriver` calls.
+//! - `domain.rs`: the `DomainDriver` calls: definitions and lifecycle itself, the rest handed to
+//!   `stats.rs` (counters), `guest.rs` (the guest agent), `hotplug.rs` (device and resource
+//!   changes) and `display.rs` (screen and keyboard).
 //! - `host.rs`: the `HostDriver` calls.
 
+mod display;
 mod domain;
+mod guest;
 mod host;
+mod hotplug;
+mod stats;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -14,6 +14,7 @@ use virtsh_api::flags::{domain_state as st, state_reason as reason};
 use virtsh_api::{Error, ErrorKind};
 use virtsh_xml::domain::{DomainDef, FormatOptions};
 
+use super::agent::AgentLink;
 use super::boot::{pidfd_open, timestamp};
 use super::protocol::{Notice, Reply, Request, ShutdownMode};
 use crate::qmp::{QmpClient, QmpEvent};
@@ -64,6 +65,7 @@ pub struct Supervisor {
     status: DomainStatus,
     _alive: AliveLock,
     autodestroy: Option<OwnedFd>,
+    agent: AgentLink,
     subscribers: Vec<UnixStream>,
     /// The guest powered itself off (SHUTDOWN with guest=true).
     guest_shutdown: bool,
@@ -92,7 +94,9 @@ impl Supervisor {
     ) -> Result<Supervisor, Error> {
         // An owner that is already gone ends the guest at the first turn of the loop.
         let autodestroy = status.autodestroy.and_then(|p| pidfd_open(p.pid).ok());
+        let agent = AgentLink::new(&def, &rt);
         let mut sup = Supervisor {
+            agent,
             rt,
             config_path,
             def,
@@ -478,10 +482,11 @@ impl Supervisor {
                     }
                     Ok(Value::Null)
                 }
-                ShutdownMode::Agent => Err(Error::new(
-                    ErrorKind::ArgumentUnsupported,
-                    "QEMU guest agent is not configured",
-                )),
+                ShutdownMode::Agent => self.agent.call(
+                    "guest-shutdown",
+                    json!({"mode": "powerdown"}),
+                    Duration::from_secs(60),
+                ),
             },
             Request::Reboot => {
                 self.qmp_call("system_powerdown", Value::Null)?;
@@ -492,6 +497,13 @@ impl Supervisor {
                 Ok(Value::Null)
             }
             Request::Reset => self.qmp_call("system_reset", Value::Null),
+            Request::Agent {
+                execute,
+                arguments,
+                timeout_ms,
+            } => self
+                .agent
+                .call(&execute, arguments, Duration::from_millis(timeout_ms)),
             Request::Suspend => {
                 if self.status.state == st::PAUSED {
                     return Ok(Value::Null);

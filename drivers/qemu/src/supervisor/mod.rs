@@ -13,6 +13,7 @@
 //! Single-threaded on purpose: it keeps the supervisor's resident memory small and its state
 //! free of locks. A request that needs QMP is bounded by the QMP timeout.
 
+pub mod agent;
 pub mod boot;
 pub mod client;
 mod event_loop;

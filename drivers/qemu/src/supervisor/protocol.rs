@@ -18,6 +18,13 @@ pub enum Request {
         #[serde(default)]
         arguments: Value,
     },
+    /// A guest agent command, waiting up to `timeout_ms` for the agent.
+    Agent {
+        execute: String,
+        #[serde(default)]
+        arguments: Value,
+        timeout_ms: u64,
+    },
     /// Ask the guest to power off: `acpi` (the power button) or `agent`.
     Shutdown { mode: ShutdownMode },
     /// Ask the guest to reboot (power button, then a reset instead of the power-off).
