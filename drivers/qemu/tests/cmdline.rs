@@ -17,6 +17,7 @@ use std::process::{Command, Stdio};
 use common::{qemu_binary, QemuGuard, TestDir, TIMEOUT};
 use serde_json::Value;
 use virtsh_qemu::caps::{self, BinaryKey, CpuModel, MachineType, ProbeOptions};
+use virtsh_qemu::cmdline::firmware::{prepare_nvram_with, FIRMWARE_DIRS};
 use virtsh_qemu::cmdline::{build, Accel, CmdlineEnv, CmdlineError};
 use virtsh_qemu::{QemuCaps, QemuVersion, QmpClient};
 use virtsh_xml::domain::{DomainDef, ParseOptions};
@@ -29,6 +30,24 @@ const FIXTURES: &[&str] = &[
     "serial-console",
     "kernel-boot",
     "vnc",
+    "rng",
+    "watchdog",
+    "watchdog-itco",
+    "panic",
+    "input-usb",
+    "input-virtio",
+    "usb-controllers",
+    "video",
+    "video-qxl",
+    "spice",
+    "spice-tcp",
+    "uefi",
+    "uefi-secure",
+    "bios-rom",
+    "serial-sockets",
+    "cpu-features",
+    "balloon",
+    "boot-order",
 ];
 const GOLDEN_DIR: &str = "/var/lib/virtsh/images";
 
@@ -66,6 +85,31 @@ fn fake_caps() -> QemuCaps {
         "cirrus-vga",
         "virtio-vga",
         "virtio-balloon-pci",
+        "virtio-gpu-pci",
+        "qxl",
+        "qxl-vga",
+        "bochs-display",
+        "vmware-svga",
+        "chardev-spicevmc",
+        "rng-random",
+        "rng-builtin",
+        "virtio-rng-pci",
+        "i6300esb",
+        "ib700",
+        "pvpanic",
+        "piix3-usb-uhci",
+        "qemu-xhci",
+        "nec-usb-xhci",
+        "usb-ehci",
+        "ich9-usb-ehci1",
+        "ich9-usb-uhci1",
+        "usb-tablet",
+        "usb-mouse",
+        "usb-kbd",
+        "virtio-tablet-pci",
+        "virtio-mouse-pci",
+        "virtio-keyboard-pci",
+        "cfi.pflash01",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -93,12 +137,15 @@ fn fake_caps() -> QemuCaps {
                 ..machine("pc-i440fx-1.4", None, false)
             },
         ],
-        cpu_models: vec![CpuModel {
-            name: "qemu64".into(),
-            typename: None,
-            unavailable_features: vec![],
-            deprecated: false,
-        }],
+        cpu_models: ["qemu64", "Haswell-noTSX"]
+            .iter()
+            .map(|n| CpuModel {
+                name: n.to_string(),
+                typename: None,
+                unavailable_features: vec![],
+                deprecated: false,
+            })
+            .collect(),
         qom_types,
         commands: vec!["qmp_capabilities".into(), "query-status".into()],
         kvm_present: false,
@@ -122,6 +169,7 @@ fn parse(xml: &str) -> DomainDef {
         xml,
         &ParseOptions {
             default_arch: "x86_64".into(),
+            ..Default::default()
         },
     )
     .expect("fixture parses")
@@ -481,7 +529,9 @@ fn real_qemu_accepts_every_fixture() {
 
     // nic-tap needs a real tap fd (root and /dev/net/tun): covered by the golden file only.
     for name in FIXTURES.iter().filter(|n| **n != "nic-tap") {
-        let def = fixture(name, imgs);
+        let mut def = fixture(name, imgs);
+        // UEFI fixtures name their NVRAM file; the supervisor's step makes it from the template.
+        prepare_nvram_with(&mut def, &img, FIRMWARE_DIRS).expect("prepare_nvram");
         let run = dir.path().join(format!("run-{name}"));
         std::fs::create_dir_all(&run).unwrap();
         let (listener, sock) = monitor_listener(&run);
@@ -514,7 +564,13 @@ fn real_qemu_accepts_every_fixture() {
         let blocks = qmp
             .execute("query-block", Value::Null)
             .expect("query-block");
-        let blocks = blocks.as_array().expect("array");
+        // pflash drives are firmware, not disks.
+        let blocks: Vec<&Value> = blocks
+            .as_array()
+            .expect("array")
+            .iter()
+            .filter(|b| !b["qdev"].as_str().unwrap_or("").contains("system.flash"))
+            .collect();
         let with_media: Vec<String> = blocks
             .iter()
             .filter_map(|b| b["inserted"]["file"].as_str().map(str::to_string))
@@ -526,6 +582,9 @@ fn real_qemu_accepts_every_fixture() {
             .filter_map(|d| d.source.clone())
             .collect();
         assert_eq!(with_media.len(), want.len(), "{name}: {blocks:?}");
+        if let Some(nv) = def.os.nvram.as_ref().and_then(|n| n.text.clone()) {
+            assert!(Path::new(&nv).is_file(), "{name}: NVRAM copy {nv}");
+        }
         for w in &want {
             assert!(
                 blocks.iter().any(|b| {
@@ -544,4 +603,377 @@ fn real_qemu_accepts_every_fixture() {
         );
         let _ = qmp.execute("quit", Value::Null);
     }
+}
+
+// ---- firmware, new device kinds ----
+
+/// A descriptor directory of our own, so the selection test does not depend on the host.
+fn write_descriptors(dir: &Path, code: &Path, vars: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let d = |feat: &str, machines: &str, code: &Path| {
+        format!(
+            r#"{{"interface-types":["uefi"],"mapping":{{"device":"flash",
+            "executable":{{"filename":"{}","format":"raw"}},
+            "nvram-template":{{"filename":"{}","format":"raw"}}}},
+            "targets":[{{"architecture":"x86_64","machines":[{machines}]}}],
+            "features":[{feat}]}}"#,
+            code.display(),
+            vars.display()
+        )
+    };
+    let secure = code.with_extension("secboot.fd");
+    std::fs::write(&secure, b"secure code").unwrap();
+    std::fs::write(
+        dir.join("40-secure.json"),
+        d(r#""requires-smm","secure-boot""#, r#""pc-q35-*""#, &secure),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("60-plain.json"),
+        d(r#""acpi-s3""#, r#""pc-i440fx-*","pc-q35-*""#, code),
+    )
+    .unwrap();
+    std::fs::write(dir.join("10-broken.json"), b"{not json").unwrap();
+}
+
+#[test]
+fn efi_autoselection_and_nvram_copy() {
+    let dir = TestDir::new("cmdfw");
+    let code = dir.path().join("CODE.fd");
+    let vars = dir.path().join("VARS.fd");
+    std::fs::write(&code, b"code").unwrap();
+    std::fs::write(&vars, b"template vars").unwrap();
+    let fw = dir.path().join("firmware");
+    write_descriptors(&fw, &code, &vars);
+    let nvdir = dir.path().join("nvram,dir");
+    let xml = |machine: &str, extra: &str| {
+        format!(
+            "<domain type='qemu'><name>efi</name><memory unit='MiB'>64</memory>\
+             <os firmware='efi'><type arch='x86_64' machine='{machine}'>hvm</type>{extra}</os>\
+             <devices><memballoon model='none'/></devices></domain>"
+        )
+    };
+
+    // pc: only the plain build fits; libvirt's NVRAM name; the template copied, mode 0600.
+    let mut def = parse(&xml("pc", ""));
+    let nv = prepare_nvram_with(&mut def, &nvdir, &[&fw])
+        .unwrap()
+        .expect("an NVRAM path");
+    assert_eq!(nv, nvdir.join("efi_VARS.fd"));
+    let loader = def.os.loader.as_ref().unwrap();
+    assert_eq!(loader.text.as_deref(), code.to_str());
+    assert_eq!(loader.attr("type"), Some("pflash"));
+    assert_eq!(loader.attr("readonly"), Some("yes"));
+    assert_eq!(loader.attr("secure"), None);
+    let nvram = def.os.nvram.as_ref().unwrap();
+    assert_eq!(nvram.text.as_deref(), nv.to_str());
+    assert_eq!(nvram.attr("template"), vars.to_str());
+    assert_eq!(std::fs::read(&nv).unwrap(), b"template vars");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&nv).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // The generated command line names both files, the NVRAM path escaped by JSON only.
+    let args = build(&def, &fake_caps(), &golden_env("efi")).unwrap();
+    let bd = values(&args, "-blockdev");
+    assert!(bd[0].contains(code.to_str().unwrap()), "{bd:?}");
+    assert!(bd[2].contains(nv.to_str().unwrap()), "{bd:?}");
+    assert!(values(&args, "-machine")[0]
+        .contains("pflash0=libvirt-pflash0-format,pflash1=libvirt-pflash1-format"));
+
+    // An existing NVRAM file is the guest's: never overwritten.
+    std::fs::write(&nv, b"guest state").unwrap();
+    let mut def = parse(&xml("pc", ""));
+    prepare_nvram_with(&mut def, &nvdir, &[&fw]).unwrap();
+    assert_eq!(std::fs::read(&nv).unwrap(), b"guest state");
+
+    // q35: the first descriptor (secure boot, SMM) wins, as in libvirt ...
+    let mut def = parse(&xml("q35", ""));
+    prepare_nvram_with(&mut def, &nvdir, &[&fw]).unwrap();
+    let loader = def.os.loader.as_ref().unwrap();
+    assert_eq!(loader.attr("secure"), Some("yes"));
+    let args = build(&def, &fake_caps(), &golden_env("efi")).unwrap();
+    assert!(
+        values(&args, "-machine")[0].contains(",smm=on,"),
+        "{args:?}"
+    );
+    assert_eq!(
+        values(&args, "-global"),
+        ["driver=cfi.pflash01,property=secure,value=on"]
+    );
+    // ... unless the XML asks for no secure boot.
+    let mut def = parse(&xml(
+        "q35",
+        "<firmware><feature enabled='no' name='secure-boot'/></firmware>",
+    ));
+    prepare_nvram_with(&mut def, &nvdir, &[&fw]).unwrap();
+    assert_eq!(
+        def.os.loader.as_ref().unwrap().text.as_deref(),
+        code.to_str()
+    );
+
+    // A loader given by hand finds its template through the descriptors.
+    let mut def = parse(&format!(
+        "<domain type='qemu'><name>manual</name><memory unit='MiB'>64</memory>\
+         <os><type arch='x86_64' machine='pc'>hvm</type>\
+         <loader readonly='yes' type='pflash'>{}</loader></os></domain>",
+        code.display()
+    ));
+    let nv = prepare_nvram_with(&mut def, &nvdir, &[&fw])
+        .unwrap()
+        .unwrap();
+    assert_eq!(std::fs::read(nv).unwrap(), b"template vars");
+
+    // No firmware at all: a clear error; BIOS guests need nothing.
+    let mut def = parse(&xml("pc", ""));
+    let e = prepare_nvram_with(&mut def, &nvdir, &[dir.path().join("none")]);
+    if !Path::new(virtsh_qemu::cmdline::firmware::OVMF_CODE).exists() {
+        assert!(e.is_err());
+    }
+    let mut def = fixture("minimal", GOLDEN_DIR);
+    assert_eq!(prepare_nvram_with(&mut def, &nvdir, &[&fw]).unwrap(), None);
+
+    // build stays pure: firmware='efi' not yet resolved is an error, not a guess.
+    let def = parse(&xml("pc", ""));
+    let e = build(&def, &fake_caps(), &golden_env("efi")).unwrap_err();
+    assert!(e.to_string().contains("prepare_nvram"), "{e}");
+}
+
+#[test]
+fn new_device_capability_checks() {
+    let caps = fake_caps();
+    let env = golden_env("c");
+    let without = |ty: &str| {
+        let mut c = caps.clone();
+        c.qom_types.retain(|t| t != ty);
+        c
+    };
+    let no_device = |name: &str, ty: &str| {
+        let e = build(&fixture(name, GOLDEN_DIR), &without(ty), &env).unwrap_err();
+        assert!(
+            matches!(&e, CmdlineError::NoDevice { ty: t, .. } if t == ty),
+            "{name}: {e}"
+        );
+    };
+    no_device("rng", "virtio-rng-pci");
+    no_device("rng", "rng-random");
+    no_device("watchdog", "i6300esb");
+    no_device("panic", "pvpanic");
+    no_device("input-usb", "piix3-usb-uhci");
+    no_device("input-usb", "usb-tablet");
+    no_device("input-virtio", "virtio-tablet-pci");
+    no_device("video-qxl", "qxl-vga");
+    no_device("uefi", "cfi.pflash01");
+
+    // SPICE on a QEMU built without it.
+    let mut nospice = without("chardev-spicevmc");
+    nospice.qom_types.retain(|t| t != "qxl");
+    let e = build(&fixture("spice", GOLDEN_DIR), &nospice, &env).unwrap_err();
+    assert!(e.to_string().contains("spice"), "{e}");
+
+    let xml = |devices: &str, machine: &str| {
+        parse(&format!(
+            "<domain type='qemu'><name>x</name><memory unit='MiB'>64</memory>\
+             <os><type arch='x86_64' machine='{machine}'>hvm</type></os>\
+             <devices>{devices}<memballoon model='none'/></devices></domain>"
+        ))
+    };
+    let err = |devices: &str, machine: &str| {
+        build(&xml(devices, machine), &caps, &env)
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(err("<watchdog model='i6300esb' action='dump'/>", "pc").contains("dump"));
+    assert!(err("<watchdog model='itco'/>", "pc").contains("q35"));
+    assert!(err(
+        "<controller type='usb' model='none'/><input type='tablet' bus='usb'/>",
+        "pc"
+    )
+    .contains("USB"));
+    assert!(err(
+        "<rng model='virtio'><backend model='egd' type='tcp'/></rng>",
+        "pc"
+    )
+    .contains("egd"));
+    assert!(err("<panic model='hyperv'/>", "pc").contains("hyperv"));
+    assert!(err(
+        "<video><model type='vga'/></video><video><model type='vga'/></video>",
+        "pc"
+    )
+    .contains("primary"));
+    assert!(err(
+        "<graphics type='spice' autoport='yes'><gl enable='yes'/></graphics>",
+        "pc"
+    )
+    .contains("OpenGL"));
+    // Secure boot needs q35.
+    let mut def = fixture("uefi-secure", GOLDEN_DIR);
+    def.os.machine = Some("pc".into());
+    assert!(build(&def, &caps, &env)
+        .unwrap_err()
+        .to_string()
+        .contains("q35"));
+    // Watchdog actions map to -action.
+    let args = build(
+        &xml("<watchdog model='ib700' action='inject-nmi'/>", "pc"),
+        &caps,
+        &env,
+    )
+    .unwrap();
+    assert_eq!(values(&args, "-action"), ["watchdog=inject-nmi"]);
+    // An explicit video card without graphics is still a device (as libvirt).
+    let args = build(
+        &xml("<video><model type='virtio'/></video>", "pc"),
+        &caps,
+        &env,
+    )
+    .unwrap();
+    assert!(values(&args, "-device")
+        .iter()
+        .any(|d| d.contains("virtio-vga")));
+    assert_eq!(values(&args, "-display"), ["none"]);
+    // No USB device: no USB controller is added (machine usb=off).
+    let args = build(&fixture("minimal", GOLDEN_DIR), &caps, &env).unwrap();
+    assert!(!args
+        .iter()
+        .any(|a| a.contains("usb-uhci") || a.contains("xhci")));
+}
+
+#[test]
+fn spice_paths_with_commas_are_escaped() {
+    let mut env = golden_env("s");
+    env.runtime_dir = "/run/a,b".into();
+    let args = build(&fixture("spice", GOLDEN_DIR), &fake_caps(), &env).unwrap();
+    assert_eq!(
+        values(&args, "-spice"),
+        ["unix=on,addr=/run/a,,b/spice.sock,disable-ticketing=on,seamless-migration=on"]
+    );
+}
+
+/// UEFI really boots: firmware='efi' resolved through the host's descriptors (Debian's ovmf),
+/// the NVRAM copied by prepare_nvram, QEMU started under TCG without a disk, and the firmware
+/// runs (it writes its variables into the guest's own NVRAM copy).
+#[test]
+fn real_qemu_uefi_boots() {
+    let Some(qemu) = qemu_binary("real_qemu_uefi_boots") else {
+        return;
+    };
+    if !Path::new(virtsh_qemu::cmdline::firmware::OVMF_CODE).exists()
+        && !Path::new("/usr/share/qemu/firmware").is_dir()
+    {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("OVMF not found (CI=true; Debian package ovmf)");
+        }
+        eprintln!("SKIP real_qemu_uefi_boots: OVMF not found (apt-get install ovmf)");
+        return;
+    }
+    let dir = TestDir::new("cmduefi");
+    let caps = caps::probe(&qemu, &ProbeOptions::new(dir.path().join("probe"))).expect("probe");
+    let xml = "<domain type='qemu'><name>uefi-boot</name><memory unit='MiB'>256</memory>\
+         <os firmware='efi'><type arch='x86_64' machine='q35'>hvm</type>\
+         <firmware><feature enabled='no' name='secure-boot'/></firmware></os>\
+         <features><acpi/></features>\
+         <devices><serial type='file'><source path='@LOG@'/></serial>\
+         <memballoon model='none'/></devices></domain>";
+    let serial = dir.path().join("serial.log");
+    let mut def = parse(&xml.replace("@LOG@", serial.to_str().unwrap()));
+    let nvdir = dir.path().join("nvram");
+    let nv = prepare_nvram_with(&mut def, &nvdir, FIRMWARE_DIRS)
+        .expect("prepare_nvram")
+        .expect("an NVRAM file");
+    assert_eq!(nv, nvdir.join("uefi-boot_VARS.fd"));
+    let template = def
+        .os
+        .nvram
+        .as_ref()
+        .unwrap()
+        .attr("template")
+        .unwrap()
+        .to_string();
+    let before = std::fs::read(&nv).unwrap();
+    assert_eq!(
+        before,
+        std::fs::read(&template).unwrap(),
+        "a copy of the template"
+    );
+
+    let (listener, sock) = monitor_listener(dir.path());
+    let env = CmdlineEnv {
+        monitor_fd: listener.as_raw_fd(),
+        tap_fds: vec![],
+        runtime_dir: dir.path().into(),
+        log_path: dir.path().join("qemu.log"),
+        accel: Accel::Tcg,
+        sandbox: true,
+    };
+    let args = build(&def, &caps, &env).expect("build");
+    let _guard = start(&qemu, &args, listener.as_raw_fd(), &env.log_path);
+    let stream = UnixStream::connect(&sock).expect("connect");
+    drop(listener);
+    let mut qmp = QmpClient::connect(stream, TIMEOUT).unwrap_or_else(|e| {
+        panic!(
+            "QMP: {e}: {}",
+            std::fs::read_to_string(&env.log_path).unwrap_or_default()
+        )
+    });
+    qmp.execute("cont", Value::Null).expect("cont");
+    // The firmware runs: the guest stays running, and OVMF writes its variables (boot options,
+    // ...) into this guest's NVRAM copy; the template is untouched.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let st = qmp
+            .execute("query-status", Value::Null)
+            .expect("query-status");
+        assert_eq!(
+            st["status"],
+            "running",
+            "{st}: {}",
+            std::fs::read_to_string(&env.log_path).unwrap_or_default()
+        );
+        if std::fs::read(&nv).unwrap() != before {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "OVMF did not write its NVRAM within 120 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    assert_eq!(std::fs::read(&template).unwrap(), before);
+    let _ = qmp.execute("quit", Value::Null);
+}
+
+/// `<channel>`s on virtio-serial ports (the guest agent's, with the path the driver assigns,
+/// and one with its own path, comma included): `tests/data/cmdline/channel-agent.args`, in
+/// libvirt's form (`virtio-serial-pci` with the controllers, the ports after the serial ports).
+#[test]
+fn golden_channel_agent() {
+    let name = "channel-agent";
+    let mut caps = fake_caps();
+    caps.qom_types.extend([
+        "virtio-serial-pci".to_string(),
+        "virtserialport".to_string(),
+    ]);
+    caps.qom_types.sort();
+    let env = golden_env(name);
+    let mut def = fixture(name, GOLDEN_DIR);
+    virtsh_qemu::cmdline::assign_channel_paths(&mut def, &env.runtime_dir);
+    assert_eq!(
+        def.devices.channels[0].source_path(),
+        Some("/run/virtsh/qemu/channel-agent/org.qemu.guest_agent.0")
+    );
+    let args = build(&def, &caps, &env).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let text = args.join("\n") + "\n";
+    let path = data_dir().join(format!("{name}.args"));
+    if std::env::var_os("VIRTSH_REGENERATE").is_some_and(|v| v == "1") {
+        std::fs::write(&path, &text).expect("write golden");
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (VIRTSH_REGENERATE=1 writes it)", path.display()));
+    assert_eq!(want, text, "--- {name}.args");
+    // Without the port types this QEMU cannot run it.
+    let e = build(&def, &fake_caps(), &env).unwrap_err();
+    assert!(e.to_string().contains("virtio-serial-pci"), "{e}");
 }

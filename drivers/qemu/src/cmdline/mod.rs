@@ -7,19 +7,30 @@
 //!
 //! The form is the one libvirt 9.0 generates for QEMU 7.2 (`tests/qemuxml2argvdata/
 //! *.x86_64-latest.args`): `-blockdev` and `-device` as JSON, `-netdev` as JSON, memory through
-//! a `memory-backend-ram` object, the monitor on an inherited fd. Differences from libvirt:
-//! no PCI/drive address assignment of our own (QEMU picks free slots), no implicit USB
-//! controller (`usb=off` and none added), no master-key secret object (no secrets yet), JSON
-//! keys in sorted order (serde_json's map; QEMU does not care), and `autoport` VNC on a unix
-//! socket in the runtime directory (a pure function cannot pick a free TCP port).
+//! a `memory-backend-ram` object, the monitor on an inherited fd, UEFI on `-blockdev` pflash
+//! nodes named by `-machine pflash0=,pflash1=`. Differences from libvirt:
+//! no PCI/drive/USB-port address assignment of our own (QEMU picks free slots), the implicit
+//! USB controller only when a USB device needs it (libvirt always adds one; `usb=off` stays
+//! either way), no master-key secret object (no secrets yet), JSON keys in sorted order
+//! (serde_json's map; QEMU does not care), `-action watchdog=X` where libvirt 9.0 still writes
+//! `-watchdog-action X`, and `autoport` VNC/SPICE on a unix socket in the runtime directory (a
+//! pure function cannot pick a free TCP port). `<os firmware='efi'>` and the per-domain NVRAM
+//! copy are resolved beforehand by [`prepare_nvram`] (I/O), never here.
 //!
 //! Every machine and device type is checked against the capabilities: a type this QEMU lacks,
 //! or a deprecated machine, is a [`CmdlineError`] here, never an argument QEMU rejects later.
 //! Values inside `key=value` option strings are escaped (a comma is doubled), JSON arguments are
 //! written by serde_json, and names or paths with control characters are refused.
 
-mod devices;
+pub(crate) mod channel;
+pub(crate) mod devices;
 pub mod escape;
+
+pub use channel::{assign_channel_paths, is_guest_agent, GUEST_AGENT_PORT};
+pub mod firmware;
+mod misc_devices;
+
+pub use firmware::{prepare_nvram, FirmwareError};
 
 use std::os::unix::io::RawFd;
 use std::path::PathBuf;
@@ -95,6 +106,39 @@ fn need_type(caps: &QemuCaps, ty: &str, what: &str) -> Result<(), CmdlineError> 
 
 fn json_arg(v: &Value) -> String {
     serde_json::to_string(v).expect("JSON values always serialise")
+}
+
+/// Record in the definition where QEMU will listen for `autoport` VNC and SPICE: the generator
+/// puts them on a unix socket in the runtime directory (`vnc.sock`, `spice.sock`), and the live
+/// XML must say so, or `domdisplay` and `vncdisplay` would report a port that does not exist.
+/// The generated arguments are the same before and after.
+pub fn assign_graphics_sockets(def: &mut DomainDef, runtime_dir: &std::path::Path) {
+    use virtsh_xml::domain::Node;
+    for g in &mut def.devices.graphics {
+        let file = match g.attr("type") {
+            Some("vnc") => "vnc.sock",
+            Some("spice") => "spice.sock",
+            _ => continue,
+        };
+        let has_socket = g
+            .child("listen")
+            .is_some_and(|l| l.attr("type") == Some("socket"));
+        let port: Option<i64> = g.attr("port").and_then(|p| p.parse().ok());
+        let auto = g.attr("autoport") == Some("yes") || port.is_none_or(|p| p < 0);
+        if has_socket || !auto {
+            continue;
+        }
+        let path = runtime_dir.join(file).to_string_lossy().into_owned();
+        for a in ["port", "autoport", "listen", "tlsPort"] {
+            g.remove_attr(a);
+        }
+        g.set_attr("socket", &path);
+        g.children.retain(|c| c.name != "listen");
+        g.children.insert(
+            0,
+            Node::with_attrs("listen", &[("type", "socket"), ("socket", &path)]),
+        );
+    }
 }
 
 /// Build QEMU's arguments (without argv\[0\]) for `def`.
@@ -176,18 +220,24 @@ pub fn build(
         )));
     }
     need_type(caps, "memory-backend-ram", "guest memory")?;
-    push(
-        &mut a,
-        "-machine",
-        format!(
-            "{},usb=off,dump-guest-core=off,memory-backend=pc.ram",
-            opt_value("machine type", &machine.name)?
-        ),
-    );
+    if def.os.dtb.is_some() {
+        return Err(CmdlineError::Unsupported("<dtb> on x86".into()));
+    }
+    // Firmware: pflash nodes come before -machine, which names them.
+    let fw = firmware::firmware_args(def, caps, q35)?;
+    a.extend(fw.before_machine);
+    let mut mopts = vec![opt_value("machine type", &machine.name)?, "usb=off".into()];
+    mopts.extend(fw.machine_smm.map(str::to_string));
+    mopts.push("dump-guest-core=off".into());
+    mopts.extend(fw.machine_pflash);
+    mopts.push("memory-backend=pc.ram".into());
+    push(&mut a, "-machine", mopts.join(","));
     push(&mut a, "-accel", env.accel.as_str().into());
 
     // CPU.
     a.extend(cpu_args(def, caps, env)?);
+    // Loader: -bios for a ROM, the secure-pflash global (libvirt's qemuBuildDomainLoaderCommandLine).
+    a.extend(fw.after_cpu);
 
     // Memory: libvirt's `-m size=Nk` plus the backend object that holds it.
     if def.memory_kib == 0 {
@@ -219,7 +269,7 @@ pub fn build(
     push(&mut a, "-uuid", def.uuid.hyphenated().to_string());
 
     // Graphics: none, or VNC.
-    let gfx = devices::graphics_args(def, env)?;
+    let gfx = devices::graphics_args(def, caps, env)?;
     if gfx.is_empty() {
         push(&mut a, "-display", "none".into());
     }
@@ -261,14 +311,6 @@ pub fn build(
             push(&mut a, opt, v.clone());
         }
     }
-    if def.os.dtb.is_some() {
-        return Err(CmdlineError::Unsupported("<dtb> on x86".into()));
-    }
-    if def.os.loader.is_some() || def.os.firmware.is_some() {
-        return Err(CmdlineError::Unsupported(
-            "firmware/loader (UEFI) is not generated yet".into(),
-        ));
-    }
 
     a.extend(devices::device_args(def, caps, env, q35, gfx)?);
     if env.sandbox {
@@ -309,7 +351,7 @@ fn cpu_args(
         ("maximum", _) => "max".to_string(),
         ("host-model", _) => {
             return Err(CmdlineError::Unsupported(
-                "CPU mode host-model is not generated yet".into(),
+                "CPU mode host-model (libvirt expands it from the host CPU's model; use host-passthrough, maximum or a custom model)".into(),
             ))
         }
         (_, Some(m)) => m,
@@ -330,7 +372,35 @@ fn cpu_args(
             Some(_) => {}
         }
     }
-    Ok(vec!["-cpu".into(), opt_value("CPU model", &name)?])
+    let mut value = opt_value("CPU model", &name)?;
+    // Features, in the XML's order: `name=on|off` (libvirt's qemuBuildCpuModelArgStr).
+    for f in def.cpu.iter().flat_map(|c| c.children_named("feature")) {
+        let fname = f.attr("name").unwrap_or_default();
+        if fname.is_empty()
+            || !fname
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
+            return Err(CmdlineError::BadValue {
+                what: "CPU feature".into(),
+                value: fname.escape_debug().to_string(),
+                reason: "not a CPU feature name".into(),
+            });
+        }
+        let on = match f.attr("policy").unwrap_or("require") {
+            "force" | "require" | "optional" => "on",
+            "disable" | "forbid" => "off",
+            p => {
+                return Err(CmdlineError::BadValue {
+                    what: format!("policy of CPU feature '{fname}'"),
+                    value: p.into(),
+                    reason: "unknown".into(),
+                })
+            }
+        };
+        value.push_str(&format!(",{fname}={on}"));
+    }
+    Ok(vec!["-cpu".into(), value])
 }
 
 fn smp_args(def: &DomainDef, cpu_max: u32) -> Result<Vec<String>, CmdlineError> {
