@@ -74,6 +74,7 @@ error_kinds! {
     ArgumentUnsupported = 74, "argument unsupported: ";
     NoDomainMetadata = 80, "metadata not found: ";
     OperationUnsupported = 84, "Operation not supported: ";
+    AgentUnresponsive = 86, "Guest agent is not responding: ";
     ResourceBusy = 87, "resource busy: ";
     StorageVolExist = 90, "storage volume already exists: ";
 }

@@ -84,6 +84,17 @@ pub trait HostDriver {
         Err(Error::unsupported("virConnectGetDomainCapabilities"))
     }
 
+    /// virConnectGetCPUModelNames: the CPU model names a guest of `arch` can use.
+    fn cpu_model_names(&self, _arch: &str, _flags: u32) -> Result<Vec<String>> {
+        Err(Error::unsupported("virConnectGetCPUModelNames"))
+    }
+
+    /// virConnectDomainXMLToNative: the domain XML `xml` in the native `format` (for QEMU,
+    /// `qemu-argv`: the command line).
+    fn domain_xml_to_native(&self, _format: &str, _xml: &str, _flags: u32) -> Result<String> {
+        Err(Error::unsupported("virConnectDomainXMLToNative"))
+    }
+
     /// virConnectSetKeepAlive: only remote connections have keepalive.
     fn set_keepalive(&self, _interval: i32, _count: u32) -> Result<()> {
         Err(Error::unsupported("virConnectSetKeepAlive"))

@@ -7,6 +7,7 @@ pub mod error;
 pub mod flags;
 pub mod host;
 pub mod interface;
+pub mod json_text;
 pub mod network;
 pub mod secret;
 pub mod storage;

@@ -256,6 +256,30 @@ impl DomainDriver for TestConnection {
         self.lock().list_domains(flags)
     }
 
+    /// The test driver accepts event registrations, but each connection's state is its own
+    /// and nothing else changes it while a watch runs: the watch sees no events.
+    fn domain_events(
+        &self,
+        _dom: Option<&Domain>,
+        qemu: bool,
+        _event_filter: Option<&str>,
+        timeout: Option<std::time::Duration>,
+        _sink: &mut dyn FnMut(virtsh_api::DomainEvent) -> bool,
+    ) -> Result<()> {
+        if qemu {
+            return Err(Error::unsupported(
+                "virConnectDomainQemuMonitorEventRegister",
+            ));
+        }
+        match timeout {
+            Some(t) => std::thread::sleep(t),
+            None => loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            },
+        }
+        Ok(())
+    }
+
     fn lookup_domain_by_name(&self, name: &str) -> Result<Domain> {
         let drv = self.lock();
         let obj = drv.domains.iter().find(|d| d.name() == name);

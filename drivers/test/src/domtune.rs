@@ -9,7 +9,7 @@ use virtsh_api::{
 use virtsh_xml::domain::DomainDef;
 
 use crate::domstate::exclusive_flags;
-use crate::{check_flags, real_time_us, xmlconv, Driver};
+use crate::{check_flags, real_time_us, Driver};
 
 /// VIR_DOMAIN_MEM_MAXIMUM
 const MEM_MAXIMUM: u32 = virtsh_api::flags::memory::MAXIMUM;
@@ -100,26 +100,7 @@ impl Driver {
         )?;
         let obj = self.dom_mut(dom)?;
         let (def, _) = obj.one_def_state(flags)?;
-        let found = match kind {
-            metadata::DESCRIPTION => def.description.clone(),
-            metadata::TITLE => def.title.clone(),
-            metadata::ELEMENT => def.metadata.as_ref().and_then(|md| {
-                md.iter()
-                    .find(|e| xmlconv::metadata_ns(e).as_deref() == uri)
-                    .map(xmlconv::metadata_extract)
-            }),
-            _ => {
-                return Err(Error::invalid_arg(format!(
-                    "unknown metadata type '{kind}'"
-                )))
-            }
-        };
-        found.ok_or_else(|| {
-            Error::new(
-                ErrorKind::NoDomainMetadata,
-                "Requested metadata element is not present",
-            )
-        })
+        virtsh_xml::domain::metadata::get(def, kind, uri)
     }
 
     pub(crate) fn set_metadata(
@@ -131,65 +112,15 @@ impl Driver {
         uri: Option<&str>,
         flags: u32,
     ) -> Result<()> {
-        // The checks of the public entry point (virDomainSetMetadata).
-        let element = match kind {
-            metadata::TITLE => {
-                if value.is_some_and(|v| v.contains('\n')) {
-                    return Err(Error::raw(
-                        ErrorKind::InvalidArg,
-                        "metadata title can't contain newlines",
-                    ));
-                }
-                None
-            }
-            metadata::DESCRIPTION => None,
-            metadata::ELEMENT => {
-                let Some(uri) = uri else {
-                    return Err(Error::raw(
-                        ErrorKind::InvalidArg,
-                        "uri in virDomainSetMetadata must not be NULL",
-                    ));
-                };
-                match value {
-                    Some(v) => {
-                        let Some(key) = key else {
-                            return Err(Error::raw(
-                                ErrorKind::InvalidArg,
-                                "key in virDomainSetMetadata must not be NULL",
-                            ));
-                        };
-                        Some((uri, Some(xmlconv::metadata_inject(v, key, uri)?)))
-                    }
-                    None => Some((uri, None)),
-                }
-            }
-            _ => {
-                return Err(Error::invalid_arg(format!(
-                    "unknown metadata type '{kind}'"
-                )))
-            }
-        };
+        // The checks of the public entry point (virDomainSetMetadata) come first.
+        let change = virtsh_xml::domain::metadata::prepare(kind, value, key, uri)?;
         check_flags(
             flags,
             impact::LIVE | impact::CONFIG,
             "testDomainSetMetadata",
         )?;
-        let text = value.filter(|v| !v.is_empty()).map(str::to_string);
         self.dom_mut(dom)?.with_defs(flags, |def| {
-            match (&element, kind) {
-                (Some((uri, new)), _) => {
-                    let md = def.metadata.get_or_insert_with(Vec::new);
-                    md.retain(|e| xmlconv::metadata_ns(e).as_deref() != Some(*uri));
-                    if let Some(el) = new {
-                        md.push(el.clone());
-                    }
-                    if md.is_empty() {
-                        def.metadata = None;
-                    }
-                }
-                (None, metadata::TITLE) => def.title = text.clone(),
-                (None, _) => def.description = text.clone(),
-            }
+            virtsh_xml::domain::metadata::apply(def, &change);
             Ok(())
         })
     }

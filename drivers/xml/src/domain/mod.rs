@@ -14,6 +14,7 @@ mod controller;
 mod devices;
 mod disk;
 mod graphics;
+pub mod metadata;
 mod net;
 mod node;
 mod os;
