@@ -165,6 +165,8 @@ pub struct QmpClient {
     next_id: u64,
     timeout: Duration,
     greeting: Greeting,
+    /// The text of the last message read (for pass-through callers).
+    last_raw: String,
 }
 
 impl std::fmt::Debug for QmpClient {
@@ -200,6 +202,7 @@ impl QmpClient {
                 version: QemuVersion::default(),
                 capabilities: Vec::new(),
             },
+            last_raw: String::new(),
         };
         let deadline = Instant::now() + timeout;
         let msg = client.read_message(deadline, "waiting for the greeting", timeout)?;
@@ -307,6 +310,38 @@ impl QmpClient {
         }
     }
 
+    /// Send a caller's own command object (`execute` and `arguments`, any `id` replaced by
+    /// `id`) and return QEMU's reply line as QEMU wrote it, error replies included: what
+    /// `qemu-monitor-command` passes through.
+    pub fn execute_passthrough(
+        &mut self,
+        mut command: Map<String, Value>,
+        id: &str,
+    ) -> Result<String, QmpError> {
+        let timeout = self.timeout;
+        let deadline = Instant::now() + timeout;
+        let name = command
+            .get("execute")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string();
+        command.insert("id".into(), Value::String(id.to_string()));
+        let mut line = serde_json::to_vec(&Value::Object(command))
+            .map_err(|e| QmpError::Protocol(format!("cannot encode '{name}': {e}")))?;
+        line.push(b'\n');
+        let what = format!("command '{name}'");
+        self.write_all(&line, deadline, &what, timeout)?;
+        loop {
+            let msg = self.read_message(deadline, &what, timeout)?;
+            if self.queue_if_event(&msg) {
+                continue;
+            }
+            if msg.get("id").and_then(Value::as_str) == Some(id) {
+                return Ok(std::mem::take(&mut self.last_raw));
+            }
+        }
+    }
+
     /// Drain the events queued so far (without reading the socket).
     pub fn events(&mut self) -> Vec<QmpEvent> {
         self.events.drain(..).collect()
@@ -406,6 +441,7 @@ impl QmpClient {
                 if text.is_empty() {
                     continue;
                 }
+                self.last_raw = String::from_utf8_lossy(text).into_owned();
                 return serde_json::from_slice(text).map_err(|e| {
                     QmpError::Protocol(format!(
                         "invalid JSON from QEMU ({e}): {}",

@@ -6,13 +6,14 @@ use std::time::Duration;
 use uuid::Uuid;
 use virtsh_api::flags::{create, destroy, domain_xml, list_domains as lf, shutdown, undefine};
 use virtsh_api::{
-    BlockInfo, BlockStats, ControlInfo, DiskError, Domain, DomainDriver, DomainInfo,
+    impact, BlockInfo, BlockStats, ControlInfo, DiskError, Domain, DomainDriver, DomainInfo,
     DomainInterface, DomainState, DomainStatsRecord, Error, ErrorKind, FsInfo, InterfaceStats,
     Result, Screenshot, TypedParam, VcpuInfo,
 };
 use virtsh_xml::domain::{DomainDef, FormatOptions};
 
-use super::{display, guest, hotplug, parse_options, state_error, stats};
+use super::copies::{self, check_flags};
+use super::{display, guest, hotplug, monitor, parse_options, state_error, stats};
 use super::{DomainView, QemuDriver, START_WAIT};
 use crate::runtime::{self, ProcessIdentity};
 use crate::supervisor::protocol::{Request, ShutdownMode};
@@ -22,17 +23,6 @@ use crate::supervisor::{self, client, launch};
 const CALL_SLACK: Duration = Duration::from_secs(5);
 /// `destroy` waits for QEMU's end: SIGTERM, SIGKILL after 3 s, or 10 s when graceful.
 const DESTROY_WAIT: Duration = Duration::from_secs(20);
-
-fn check_flags(flags: u32, allowed: u32, func: &str) -> Result<()> {
-    let bad = flags & !allowed;
-    if bad != 0 {
-        return Err(Error::new(
-            ErrorKind::InvalidArg,
-            format!("{func}: unsupported flags (0x{bad:x})"),
-        ));
-    }
-    Ok(())
-}
 
 impl QemuDriver {
     fn autostart_link(&self, name: &str) -> std::path::PathBuf {
@@ -122,18 +112,8 @@ impl QemuDriver {
     /// Refuse a definition whose name or UUID belongs to another domain (libvirt's
     /// virDomainObjListAddLocked rules).
     fn check_identity(&self, def: &DomainDef) -> Result<()> {
-        for name in self.all_names()? {
-            let Ok(v) = self.view(&name) else { continue };
-            if v.def.uuid == def.uuid && v.def.name != def.name {
-                return Err(Error::new(
-                    ErrorKind::DomExist,
-                    format!(
-                        "domain '{}' already exists with uuid {}",
-                        v.def.name, v.def.uuid
-                    ),
-                ));
-            }
-            if v.def.name == def.name && v.def.uuid != def.uuid {
+        if let Ok(v) = self.view(&def.name) {
+            if v.def.uuid != def.uuid {
                 return Err(Error::new(
                     ErrorKind::DomExist,
                     format!(
@@ -141,6 +121,34 @@ impl QemuDriver {
                         v.def.name, v.def.uuid
                     ),
                 ));
+            }
+        }
+        // Another name with this UUID: only a file that mentions the UUID can be one, and a
+        // substring search is far cheaper than parsing every definition (define stays fast
+        // with a thousand domains).
+        let needle = def.uuid.to_string();
+        for name in self.all_names()? {
+            if name == def.name {
+                continue;
+            }
+            let rt = self.runtime(&name);
+            let mentions = [self.store.path_of(&name).ok(), Some(rt.live_xml_path())]
+                .into_iter()
+                .flatten()
+                .any(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains(&needle)));
+            if !mentions {
+                continue;
+            }
+            if let Ok(v) = self.view(&name) {
+                if v.def.uuid == def.uuid {
+                    return Err(Error::new(
+                        ErrorKind::DomExist,
+                        format!(
+                            "domain '{}' already exists with uuid {}",
+                            v.def.name, v.def.uuid
+                        ),
+                    ));
+                }
             }
         }
         Ok(())
@@ -360,11 +368,20 @@ impl DomainDriver for QemuDriver {
             return Err(Error::invalid_op("cannot undefine transient domain"));
         }
         let persistent = self.persistent_def(&dom.name)?;
+        // The definition's <nvram>, or the copy the first start made in the default place.
         let nvram = persistent
             .as_ref()
             .and_then(|d| d.os.nvram.as_ref())
             .and_then(|n| n.text.clone())
-            .filter(|p| !p.is_empty());
+            .filter(|p| !p.is_empty())
+            .or_else(|| {
+                let p = self
+                    .paths
+                    .lib
+                    .join("nvram")
+                    .join(format!("{}_VARS.fd", dom.name));
+                p.exists().then(|| p.to_string_lossy().into_owned())
+            });
         if let Some(path) = &nvram {
             if std::path::Path::new(path).exists() {
                 if flags & undefine::NVRAM != 0 {
@@ -630,6 +647,20 @@ impl DomainDriver for QemuDriver {
         hotplug::set_vcpus(self, dom, count, flags)
     }
 
+    fn qemu_monitor_command(&self, dom: &Domain, cmd: &str, flags: u32) -> Result<String> {
+        monitor::monitor_command(self, dom, cmd, flags)
+    }
+    fn domain_events(
+        &self,
+        dom: Option<&Domain>,
+        qemu: bool,
+        event_filter: Option<&str>,
+        timeout: Option<Duration>,
+        sink: &mut dyn FnMut(virtsh_api::DomainEvent) -> bool,
+    ) -> Result<()> {
+        monitor::domain_events(self, dom, qemu, event_filter, timeout, sink)
+    }
+
     fn domain_screenshot(&self, dom: &Domain, screen: u32, flags: u32) -> Result<Screenshot> {
         display::screenshot(self, dom, screen, flags)
     }
@@ -642,6 +673,65 @@ impl DomainDriver for QemuDriver {
         flags: u32,
     ) -> Result<()> {
         display::send_key(self, dom, codeset, holdtime, keycodes, flags)
+    }
+
+    fn domain_metadata(
+        &self,
+        dom: &Domain,
+        kind: i32,
+        uri: Option<&str>,
+        flags: u32,
+    ) -> Result<String> {
+        check_flags(
+            flags,
+            impact::LIVE | impact::CONFIG,
+            "qemuDomainGetMetadata",
+        )?;
+        if flags & impact::LIVE != 0 && flags & impact::CONFIG != 0 {
+            return Err(Error::invalid_arg(
+                "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive",
+            ));
+        }
+        let v = self.view_of(dom)?;
+        let (live, _) = copies::impact(&v, flags)?;
+        let def = if live {
+            v.def
+        } else {
+            copies::persistent(self, &dom.name)?
+        };
+        virtsh_xml::domain::metadata::get(&def, kind, uri)
+    }
+
+    fn set_domain_metadata(
+        &self,
+        dom: &Domain,
+        kind: i32,
+        value: Option<&str>,
+        key: Option<&str>,
+        uri: Option<&str>,
+        flags: u32,
+    ) -> Result<()> {
+        let change = virtsh_xml::domain::metadata::prepare(kind, value, key, uri)?;
+        check_flags(
+            flags,
+            impact::LIVE | impact::CONFIG,
+            "qemuDomainSetMetadata",
+        )?;
+        let _lock = self.lock(&dom.name)?;
+        let v = self.view_of(dom)?;
+        let (live, config) = copies::impact(&v, flags)?;
+        if live {
+            copies::edit_live(self, &dom.name, |def| {
+                virtsh_xml::domain::metadata::apply(def, &change);
+                Ok(())
+            })?;
+        }
+        if config {
+            let mut def = copies::persistent(self, &dom.name)?;
+            virtsh_xml::domain::metadata::apply(&mut def, &change);
+            copies::save_config(self, &def)?;
+        }
+        Ok(())
     }
 
     fn rename_domain(&self, dom: &Domain, new_name: &str) -> Result<Domain> {

@@ -1,9 +1,15 @@
 //! The host calls of the QEMU driver: what the machine and its QEMU are.
 
+use std::path::{Path, PathBuf};
+
 use virtsh_api::{Error, ErrorKind, HostDriver, NodeInfo, Result};
 
 use super::QemuDriver;
+use crate::caps::QemuCaps;
 use crate::supervisor::boot::{caps_cache, default_emulator};
+
+mod capsxml;
+mod native;
 
 /// The libvirt release whose behaviour virtsh reproduces (virConnectGetLibVersion).
 const LIB_VERSION: u64 = 9_000_000;
@@ -59,6 +65,187 @@ impl HostDriver for QemuDriver {
         let caps = self.default_caps()?;
         Ok(caps.default_machine().map_or(255, |m| m.cpu_max))
     }
+
+    fn capabilities(&self) -> Result<String> {
+        let x86_64 = self.default_caps()?;
+        let emulator = default_emulator();
+        // libvirt serves i686 guests with qemu-system-i386 when it is installed, else with the
+        // x86_64 binary.
+        let i386 = emulator.with_file_name("qemu-system-i386");
+        let i686 = if i386.is_file() {
+            caps_cache(&self.paths)
+                .get(&i386)
+                .ok()
+                .map(|l| (i386.clone(), l.caps))
+        } else {
+            None
+        };
+        let i686 = i686.unwrap_or_else(|| (emulator.clone(), x86_64.clone()));
+        Ok(capsxml::capabilities(&[
+            ("i686", i686.0.as_path(), &i686.1),
+            ("x86_64", emulator.as_path(), &x86_64),
+        ]))
+    }
+
+    fn domain_capabilities(
+        &self,
+        emulator: Option<&str>,
+        arch: Option<&str>,
+        machine: Option<&str>,
+        virttype: Option<&str>,
+        _flags: u32,
+    ) -> Result<String> {
+        let virttype = virttype.unwrap_or(if kvm_usable() { "kvm" } else { "qemu" });
+        if !matches!(virttype, "qemu" | "kvm") {
+            return Err(match virttype {
+                "xen" | "lxc" | "test" | "vmware" | "hyperv" | "vbox" | "parallels" | "bhyve"
+                | "vz" | "kqemu" | "uml" | "openvz" | "phyp" | "hvf" | "none" => Error::new(
+                    ErrorKind::ConfigUnsupported,
+                    format!(
+                        "virttype '{virttype}' is not supported by '{}' on this host",
+                        emulator
+                            .map(PathBuf::from)
+                            .unwrap_or_else(default_emulator)
+                            .display()
+                    ),
+                ),
+                _ => Error::new(
+                    ErrorKind::InvalidArg,
+                    format!("unknown virttype: {virttype}"),
+                ),
+            });
+        }
+        let arch = match arch {
+            None => None,
+            Some(a @ ("x86_64" | "i686")) => Some(a),
+            Some(a) if capsxml::KNOWN_ARCHES.contains(&a) => {
+                return Err(Error::new(
+                    ErrorKind::InvalidArg,
+                    format!("unable to find any emulator to serve '{a}' architecture"),
+                ))
+            }
+            Some(a) => {
+                return Err(Error::new(
+                    ErrorKind::InvalidArg,
+                    format!("unknown architecture: {a}"),
+                ))
+            }
+        };
+        let binary = match emulator {
+            Some(e) => PathBuf::from(e),
+            None if arch == Some("i686") => {
+                let i386 = default_emulator().with_file_name("qemu-system-i386");
+                if i386.is_file() {
+                    i386
+                } else {
+                    default_emulator()
+                }
+            }
+            None => default_emulator(),
+        };
+        let arch = arch.unwrap_or(if binary.ends_with("qemu-system-i386") {
+            "i686"
+        } else {
+            "x86_64"
+        });
+        let caps = self.caps_of(&binary)?;
+        if virttype == "kvm" && !kvm_usable() {
+            return Err(Error::new(
+                ErrorKind::ConfigUnsupported,
+                format!(
+                    "KVM is not supported by '{}' on this host",
+                    binary.display()
+                ),
+            ));
+        }
+        let m = match machine {
+            Some(name) => caps
+                .machine(name)
+                .filter(|m| m.name != "none")
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::InvalidArg,
+                        format!(
+                            "the machine '{name}' is not supported by emulator '{}'",
+                            binary.display()
+                        ),
+                    )
+                })?,
+            None => caps.default_machine().ok_or_else(|| {
+                Error::internal(format!("no default machine type in '{}'", binary.display()))
+            })?,
+        };
+        Ok(capsxml::domain_capabilities(
+            &binary, &caps, arch, m, virttype,
+        ))
+    }
+
+    fn sysinfo(&self) -> Result<String> {
+        Ok(capsxml::sysinfo())
+    }
+
+    // libvirt 9.0 reads the model names from its own cpu_map (src/cpu_map/x86_*.xml). virtsh
+    // has no cpu_map: it lists the models the probed QEMU offers (query-cpu-definitions),
+    // which for x86 is the same family of names plus QEMU's versioned aliases (-v1, -v2...).
+    fn cpu_model_names(&self, arch: &str, _flags: u32) -> Result<Vec<String>> {
+        if !matches!(arch, "x86_64" | "i686") {
+            return Err(Error::new(
+                ErrorKind::InvalidArg,
+                format!("cannot find architecture {arch}"),
+            ));
+        }
+        let caps = self.default_caps()?;
+        Ok(caps
+            .cpu_models
+            .iter()
+            .filter(|m| capsxml::is_named_model(&m.name))
+            .map(|m| m.name.clone())
+            .collect())
+    }
+
+    fn domain_xml_to_native(&self, format: &str, xml: &str, _flags: u32) -> Result<String> {
+        if format != "qemu-argv" {
+            return Err(Error::new(
+                ErrorKind::InvalidArg,
+                format!("unsupported config type {format}"),
+            ));
+        }
+        native::xml_to_argv(self, xml)
+    }
+}
+
+impl QemuDriver {
+    /// The capabilities of the QEMU binary `binary` (probed once, then cached).
+    pub(super) fn caps_of(&self, binary: &Path) -> Result<QemuCaps> {
+        if let Err(e) = std::fs::metadata(binary) {
+            return Err(Error::new(
+                ErrorKind::SystemError,
+                format!(
+                    "Cannot check QEMU binary {}: {}",
+                    binary.display(),
+                    e.to_string().split(" (os error").next().unwrap_or_default()
+                ),
+            ));
+        }
+        caps_cache(&self.paths)
+            .get(binary)
+            .map(|l| l.caps)
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::InternalError,
+                    format!("Cannot check QEMU binary {}: {e}", binary.display()),
+                )
+            })
+    }
+}
+
+/// Whether this process can use KVM (/dev/kvm opens read-write).
+pub(super) fn kvm_usable() -> bool {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+        .is_ok()
 }
 
 /// virNodeGetInfo from /proc and /sys, as libvirt's `virHostCPUGetInfo` reads them.

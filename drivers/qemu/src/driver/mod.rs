@@ -11,11 +11,13 @@
 //!   changes) and `display.rs` (screen and keyboard).
 //! - `host.rs`: the `HostDriver` calls.
 
+mod copies;
 mod display;
 mod domain;
 mod guest;
 mod host;
 mod hotplug;
+mod monitor;
 mod stats;
 
 use std::path::PathBuf;
@@ -212,7 +214,14 @@ impl QemuDriver {
     /// passes zero: it must not wait behind another command's lock, so it reports the
     /// recorded state and leaves reconciling to a command that acts on the domain.
     pub(crate) fn view_waiting(&self, name: &str, wait: Duration) -> Result<DomainView> {
-        if crate::state::validate_name(name).is_err() {
+        if let Err(e) = crate::state::validate_name(name) {
+            // A file whose name cannot be a domain's: not one of ours, say so by name.
+            if self.store.dir().join(format!("{name}.xml")).exists() {
+                return Err(Error::internal(format!(
+                    "skipping {}: {e}",
+                    self.store.dir().join(format!("{name}.xml")).display()
+                )));
+            }
             return Err(no_domain(name));
         }
         let status = self.status_of(name, wait);
@@ -248,6 +257,13 @@ impl QemuDriver {
                 e.libvirt_message("domain_definition", &xml)
             ))
         })?;
+        if def.name != name {
+            return Err(Error::internal(format!(
+                "corrupt definition {}: it defines domain '{}', which does not match the file name",
+                xml_path.display(),
+                def.name
+            )));
+        }
         Ok(DomainView {
             def,
             status,
@@ -277,26 +293,23 @@ impl QemuDriver {
         }
     }
 
-    /// Every domain name: the persistent ones and the running transient ones. Corrupt
-    /// definition files are named in a warning and skipped.
+    /// Every domain name: the persistent ones and the running transient ones, by file name
+    /// (a corrupt definition is reported by whoever reads it: see `list_all_domains`).
     pub(crate) fn all_names(&self) -> Result<Vec<String>> {
-        let listing = self.store.list().map_err(state_error)?;
-        for p in &listing.problems {
-            eprintln!("warning: skipping {p}");
-        }
-        let mut names = listing.names;
+        let mut names = self.store.names().map_err(state_error)?;
         if let Ok(entries) = std::fs::read_dir(&self.paths.run) {
             for e in entries.flatten() {
                 let file = e.file_name();
                 let Some(n) = file.to_str().and_then(|f| f.strip_suffix(".status")) else {
                     continue;
                 };
-                if !names.iter().any(|x| x == n) && crate::state::validate_name(n).is_ok() {
+                if !names.iter().any(|x| x == n) {
                     names.push(n.to_string());
                 }
             }
         }
         names.sort();
+        names.dedup();
         Ok(names)
     }
 }

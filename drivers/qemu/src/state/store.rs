@@ -106,6 +106,29 @@ impl ConfigStore {
         Ok(out)
     }
 
+    /// The object names by file name alone, sorted: no file is read. For callers that read
+    /// each definition anyway and report a bad one themselves (a listing that must stay fast
+    /// with a thousand objects). Removes temporaries left by writers that crashed.
+    pub fn names(&self) -> Result<Vec<String>, StateError> {
+        atomic::clean_stale_temps(&self.dir)?;
+        let entries = fs::read_dir(&self.dir).map_err(|e| StateError::io(&self.dir, e))?;
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| StateError::io(&self.dir, e))?;
+            let file_name = entry.file_name();
+            let Some(name) = file_name
+                .to_str()
+                .filter(|f| !f.starts_with('.'))
+                .and_then(|f| f.strip_suffix(SUFFIX))
+            else {
+                continue;
+            };
+            names.push(name.to_string());
+        }
+        names.sort();
+        Ok(names)
+    }
+
     fn check(&self, name: &str, path: &Path) -> Result<(), String> {
         validate_name(name).map_err(|e| e.to_string())?;
         let xml = fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;

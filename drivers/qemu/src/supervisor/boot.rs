@@ -149,6 +149,15 @@ fn start_qemu(
         accel,
         sandbox: true,
     };
+    cmdline::assign_channel_paths(def, &rt.socket_dir());
+    cmdline::assign_graphics_sockets(def, &rt.socket_dir());
+    crate::cmdline::prepare_nvram(def, &paths.lib.join("nvram")).map_err(|e| {
+        let msg = e.to_string();
+        match msg.strip_prefix("unsupported configuration: ") {
+            Some(rest) => Error::new(ErrorKind::ConfigUnsupported, rest),
+            None => Error::new(ErrorKind::OperationFailed, msg),
+        }
+    })?;
     let argv = cmdline::build(def, &caps, &env).map_err(|e| {
         let msg = e.to_string();
         match msg.strip_prefix("unsupported configuration: ") {

@@ -29,38 +29,51 @@ pub fn subscribe(socket: &Path, timeout: Duration) -> Result<Subscription, Error
         .get_ref()
         .set_read_timeout(None)
         .map_err(|e| io_error(socket, e))?;
-    Ok(Subscription { reader })
+    Ok(Subscription {
+        reader,
+        pending: Vec::new(),
+    })
 }
 
 /// A stream of notices from one supervisor.
 pub struct Subscription {
     reader: BufReader<UnixStream>,
+    /// A line read in part before a timeout.
+    pending: Vec<u8>,
 }
 
 impl Subscription {
-    /// The next notice; `None` when the supervisor has gone (the guest ended).
-    pub fn next_notice(&mut self) -> Option<Notice> {
-        let mut line = String::new();
+    /// The next notice: `Ok(None)` when none arrived within the read timeout (see
+    /// [`set_timeout`](Self::set_timeout)), `Err(())` when the supervisor has gone (the guest
+    /// ended).
+    #[allow(clippy::result_unit_err)]
+    pub fn try_next_notice(&mut self) -> Result<Option<Notice>, ()> {
         loop {
-            line.clear();
-            match self.reader.read_line(&mut line) {
-                Ok(0) | Err(_) => return None,
-                Ok(_) => {
-                    if let Ok(n) = serde_json::from_str(&line) {
-                        return Some(n);
+            match self.reader.read_until(b'\n', &mut self.pending) {
+                Ok(0) => return Err(()),
+                Ok(_) if self.pending.ends_with(b"\n") => {
+                    let line = std::mem::take(&mut self.pending);
+                    if let Ok(n) = serde_json::from_slice(&line) {
+                        return Ok(Some(n));
                     }
                 }
+                Ok(_) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Ok(None)
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return Err(()),
             }
         }
     }
 
     pub fn set_timeout(&self, t: Option<Duration>) {
         let _ = self.reader.get_ref().set_read_timeout(t);
-    }
-
-    pub fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        use std::os::fd::AsRawFd;
-        self.reader.get_ref().as_raw_fd()
     }
 }
 

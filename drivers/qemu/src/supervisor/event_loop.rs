@@ -41,7 +41,8 @@ mod ev {
     pub const STOPPED_SHUTDOWN: i32 = 0;
     pub const STOPPED_DESTROYED: i32 = 1;
     pub const STOPPED_FAILED: i32 = 5;
-    pub const SHUTDOWN_FINISHED: i32 = 0;
+    /// "Finished after guest request": QEMU's SHUTDOWN with guest=true.
+    pub const SHUTDOWN_GUEST: i32 = 1;
 }
 
 struct Destroying {
@@ -76,6 +77,10 @@ pub struct Supervisor {
     /// When to press the power button again.
     powerdown_retry: Option<Instant>,
     booted: Instant,
+    /// Numbers the ids of pass-through monitor commands (`libvirt-N`, as libvirt's).
+    passthrough_ids: u64,
+    /// A balloon size (KiB) still to record in the live definition (its lock was busy).
+    pending_balloon_kib: Option<u64>,
 }
 
 impl Supervisor {
@@ -115,6 +120,8 @@ impl Supervisor {
             fake_reboot: false,
             powerdown_retry: None,
             booted: Instant::now(),
+            passthrough_ids: 0,
+            pending_balloon_kib: None,
         };
         sup.save_live_xml()?;
         sup.save_status()?;
@@ -200,6 +207,10 @@ impl Supervisor {
     fn next_timer(&self) -> Option<Duration> {
         let now = Instant::now();
         let mut next: Option<Instant> = self.powerdown_retry;
+        if self.pending_balloon_kib.is_some() {
+            let at = now + Duration::from_millis(200);
+            next = Some(next.map_or(at, |n| n.min(at)));
+        }
         if let Some(d) = &self.destroying {
             let at = d.since
                 + if d.graceful {
@@ -215,6 +226,7 @@ impl Supervisor {
     }
 
     fn run_timers(&mut self) {
+        self.record_balloon();
         let now = Instant::now();
         if let Some(at) = self.powerdown_retry {
             if now >= at {
@@ -290,23 +302,27 @@ impl Supervisor {
         match e.name.as_str() {
             "SHUTDOWN" => {
                 let by_guest = e.data.get("guest").and_then(Value::as_bool) == Some(true);
-                if !by_guest {
+                let qemu_reason = e.data.get("reason").and_then(Value::as_str).unwrap_or("");
+                // With -no-reboot (on_reboot=destroy) QEMU turns a reset, the guest's or
+                // `virsh reset`'s, into a shutdown; anything else the host asked for (our own
+                // SIGTERM) is not the guest going away.
+                let reset = matches!(qemu_reason, "guest-reset" | "host-qmp-system-reset");
+                if !by_guest && !reset {
                     return;
                 }
-                let qemu_reason = e.data.get("reason").and_then(Value::as_str).unwrap_or("");
                 self.powerdown_retry = None;
                 if std::mem::take(&mut self.fake_reboot) {
                     self.restart_guest();
                     return;
                 }
-                let action = if qemu_reason == "guest-reset" {
+                let action = if reset {
                     self.def.on_reboot.clone()
                 } else {
                     self.def.on_poweroff.clone()
                 };
                 self.guest_shutdown = true;
                 self.set_state(st::SHUTDOWN, reason::SHUTDOWN_USER);
-                self.notify_lifecycle(ev::SHUTDOWN, ev::SHUTDOWN_FINISHED);
+                self.notify_lifecycle(ev::SHUTDOWN, ev::SHUTDOWN_GUEST);
                 match action.as_str() {
                     "restart" | "rename-restart" => {
                         self.guest_shutdown = false;
@@ -332,14 +348,40 @@ impl Supervisor {
                     _ => send_signal(self.qemu.pid, libc::SIGTERM),
                 }
             }
+            "VSERPORT_CHANGE" => self.agent.on_vserport_change(&e.data),
             "BALLOON_CHANGE" => {
                 if let Some(actual) = e.data.get("actual").and_then(Value::as_u64) {
-                    self.def.current_memory_kib = actual / 1024;
-                    let _ = self.save_live_xml();
+                    self.pending_balloon_kib = Some(actual / 1024);
+                    self.record_balloon();
                 }
             }
             _ => {}
         }
+    }
+
+    /// Write the balloon's size into the live definition. The CLI changes that file too (device
+    /// hotplug, metadata), under the domain's lock: so take the lock without waiting, re-read
+    /// the file, change it, write it; if a command holds the lock, try again shortly.
+    fn record_balloon(&mut self) {
+        let Some(kib) = self.pending_balloon_kib else {
+            return;
+        };
+        let Ok(_lock) =
+            crate::state::ObjectLock::acquire(&self.rt.run, &self.rt.name, Duration::ZERO)
+        else {
+            return;
+        };
+        let path = self.rt.live_xml_path();
+        if let Ok(xml) = std::fs::read_to_string(&path) {
+            if let Ok(def) = DomainDef::parse_with(&xml, &crate::driver::live_parse_options()) {
+                self.def = def;
+            }
+        }
+        self.def.current_memory_kib = kib;
+        if let Err(e) = self.save_live_xml() {
+            eprintln!("{}: {e}", timestamp());
+        }
+        self.pending_balloon_kib = None;
     }
 
     /// Make the recorded state match QEMU's `query-status` after an event we did not cause.
@@ -497,6 +539,24 @@ impl Supervisor {
                 Ok(Value::Null)
             }
             Request::Reset => self.qmp_call("system_reset", Value::Null),
+            Request::QmpPassthrough { command } => {
+                let Value::Object(command) = command else {
+                    return Err(Error::invalid_arg("a QMP command must be a JSON object"));
+                };
+                self.passthrough_ids += 1;
+                let id = format!("libvirt-{}", self.passthrough_ids);
+                let qmp = self
+                    .qmp
+                    .as_mut()
+                    .ok_or_else(|| Error::invalid_op("domain is not running"))?;
+                let timeout = qmp.timeout();
+                qmp.execute_passthrough(command, &id)
+                    .map(Value::String)
+                    .map_err(|e| qmp_error("the command", timeout, e))
+            }
+            Request::Hmp { command } => {
+                self.qmp_call("human-monitor-command", json!({ "command-line": command }))
+            }
             Request::Agent {
                 execute,
                 arguments,
@@ -532,23 +592,8 @@ impl Supervisor {
             .as_mut()
             .ok_or_else(|| Error::invalid_op("domain is not running"))?;
         let timeout = qmp.timeout();
-        qmp.execute(command, arguments).map_err(|e| {
-            if e.is_timeout() {
-                Error::new(
-                    ErrorKind::OperationTimeout,
-                    format!(
-                        "QEMU's monitor did not answer '{command}' within {}",
-                        human_duration(timeout)
-                    ),
-                )
-            } else if let crate::qmp::QmpError::Command { desc, .. } = &e {
-                Error::internal(format!(
-                    "unable to execute QEMU command '{command}': {desc}"
-                ))
-            } else {
-                Error::new(ErrorKind::OperationFailed, e.to_string())
-            }
-        })
+        qmp.execute(command, arguments)
+            .map_err(|e| qmp_error(&format!("'{command}'"), timeout, e))
     }
 
     fn notify_lifecycle(&mut self, event: i32, detail: i32) {
@@ -609,6 +654,25 @@ impl Supervisor {
             reply(w, Reply::Ok(json!(null)));
         }
         0
+    }
+}
+
+/// A QMP failure in libvirt's words; `what` names the command (`'stop'`).
+fn qmp_error(what: &str, timeout: Duration, e: crate::qmp::QmpError) -> Error {
+    if e.is_timeout() {
+        Error::new(
+            ErrorKind::OperationTimeout,
+            format!(
+                "QEMU's monitor did not answer {what} within {}",
+                human_duration(timeout)
+            ),
+        )
+    } else if let crate::qmp::QmpError::Command { command, desc, .. } = &e {
+        Error::internal(format!(
+            "unable to execute QEMU command '{command}': {desc}"
+        ))
+    } else {
+        Error::new(ErrorKind::OperationFailed, e.to_string())
     }
 }
 

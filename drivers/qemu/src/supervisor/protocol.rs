@@ -18,6 +18,11 @@ pub enum Request {
         #[serde(default)]
         arguments: Value,
     },
+    /// A caller's own QMP command object, answered with QEMU's reply line as text (errors
+    /// included): qemu-monitor-command.
+    QmpPassthrough { command: Value },
+    /// A human monitor command line; the text it printed.
+    Hmp { command: String },
     /// A guest agent command, waiting up to `timeout_ms` for the agent.
     Agent {
         execute: String,
