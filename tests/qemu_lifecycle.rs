@@ -346,3 +346,40 @@ fn corrupt_files_are_named_and_the_rest_lists() {
     .expect("w");
     assert_eq!(env.ok(&["list", "--all", "--name"]), format!("{good}\n\n"));
 }
+
+#[test]
+fn the_boot_script_starts_autostart_domains() {
+    if tiny_guest("the_boot_script_starts_autostart_domains").is_none() {
+        return;
+    }
+    let env = Embed::new("auto");
+    let on = unique_name("auto on");
+    let off = unique_name("auto-off");
+    env.define(&on, &bare_xml(&on, ""));
+    env.define(&off, &bare_xml(&off, ""));
+    assert_eq!(
+        env.ok(&["autostart", &on]),
+        format!("Domain '{on}' marked as autostarted\n\n")
+    );
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/systemd/virtsh-autostart");
+    let o = std::process::Command::new("sh")
+        .arg(&script)
+        .arg(&env.uri)
+        .env("VIRTSH", env!("CARGO_BIN_EXE_virtsh"))
+        .output()
+        .expect("run the autostart script");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(env.state(&on), "running (booted)");
+    assert_eq!(env.state(&off), "shut off (unknown)");
+    // Running it again starts nothing twice.
+    let o = std::process::Command::new("sh")
+        .arg(&script)
+        .arg(&env.uri)
+        .env("VIRTSH", env!("CARGO_BIN_EXE_virtsh"))
+        .output()
+        .expect("run the autostart script");
+    assert!(o.status.success());
+    assert_eq!(env.qemu_pids(&on).len(), 1);
+    env.ok(&["destroy", &on]);
+}

@@ -73,6 +73,9 @@ pub fn cmd_create(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
             )
         })?;
     sh.print_extra(&format!("Domain '{}' created from {file}\n", dom.name));
+    if cmd.has("console") {
+        return crate::commands::console::run_console(sh, &dom, None, false);
+    }
     Ok(())
 }
 
@@ -113,10 +116,14 @@ pub fn cmd_start(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         ("force-boot", flags::create::FORCE_BOOT),
         ("reset-nvram", flags::create::RESET_NVRAM),
     ]);
-    sh.writable("virDomainCreateWithFlags")
+    let dom = sh
+        .writable("virDomainCreateWithFlags")
         .and_then(|c| c.start_domain(&dom, f))
         .map_err(|e| CmdError::with(format!("Failed to start domain '{}'", dom.name), e))?;
     sh.print_extra(&format!("Domain '{}' started\n", dom.name));
+    if cmd.has("console") {
+        return crate::commands::console::run_console(sh, &dom, None, false);
+    }
     Ok(())
 }
 

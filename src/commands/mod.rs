@@ -1,13 +1,17 @@
 //! Command implementations, one file per concern. Declarations (names, options, help) live in
 //! `defs/`; this table links a declared name to the function that runs it.
 
+pub mod agent;
 pub mod console;
 pub mod counters;
+pub mod device;
+pub mod display;
 pub mod domain;
 pub mod edit;
 pub mod guest;
 pub mod host;
 pub mod interface;
+pub mod jobinfo;
 pub mod lifecycle;
 pub mod managedsave;
 pub mod monitor;
@@ -16,6 +20,7 @@ pub mod network;
 pub mod nodestats;
 pub mod options;
 pub mod pool;
+pub mod qemu;
 pub mod secret;
 pub mod snapshot;
 pub mod snapshot_ops;
@@ -170,7 +175,31 @@ pub fn handler(name: &str) -> Option<Handler> {
         "managedsave" => managedsave::cmd_managedsave,
         "managedsave-remove" => managedsave::cmd_managedsave_remove,
         "console" => console::cmd_console,
+        "metadata" => d::cmd_metadata,
+        "qemu-monitor-command" => qemu::cmd_qemu_monitor_command,
+        "qemu-monitor-event" => qemu::cmd_qemu_monitor_event,
+        "event" => qemu::cmd_event,
         "ttyconsole" => console::cmd_ttyconsole,
+        "attach-disk" => device::cmd_attach_disk,
+        "detach-disk" => device::cmd_detach_disk,
+        "attach-interface" => device::cmd_attach_interface,
+        "detach-interface" => device::cmd_detach_interface,
+        "attach-device" => device::cmd_attach_device,
+        "detach-device" => device::cmd_detach_device,
+        "detach-device-alias" => device::cmd_detach_device_alias,
+        "update-device" => device::cmd_update_device,
+        "change-media" => device::cmd_change_media,
+        "qemu-agent-command" => agent::cmd_qemu_agent_command,
+        "guestinfo" => agent::cmd_guestinfo,
+        "domfsinfo" => agent::cmd_domfsinfo,
+        "set-user-password" => agent::cmd_set_user_password,
+        "domjobinfo" => jobinfo::cmd_domjobinfo,
+        "screenshot" => display::cmd_screenshot,
+        "send-key" => display::cmd_send_key,
+        "domdisplay" => display::cmd_domdisplay,
+        "vncdisplay" => display::cmd_vncdisplay,
+        "cpu-models" => display::cmd_cpu_models,
+        "domxml-to-native" => display::cmd_domxml_to_native,
         _ => return None,
     })
 }

@@ -143,7 +143,7 @@ pub fn cmd_list(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
             DomainState::from_code(state).as_virsh_str()
         };
         let title = if with_title && (table_mode || sh.json()) {
-            Some(domain_description(sh, d, true)?)
+            Some(domain_description(sh, d, true, false)?)
         } else {
             None
         };
@@ -201,17 +201,34 @@ pub fn cmd_list(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
 }
 
 /// virshGetDomainDescription: the title or description, "" when there is none.
-pub fn domain_description(sh: &Shell, dom: &Domain, title: bool) -> Result<String, CmdError> {
+/// virshGetDomainDescription: the title or description; `config` reads the persistent
+/// definition (virsh asks for the inactive XML then).
+pub fn domain_description(
+    sh: &Shell,
+    dom: &Domain,
+    title: bool,
+    config: bool,
+) -> Result<String, CmdError> {
     let kind = if title {
         virtsh_api::flags::metadata::TITLE
     } else {
         virtsh_api::flags::metadata::DESCRIPTION
     };
-    match sh.conn()?.domain_metadata(dom, kind, None, 0) {
+    let f = if config {
+        virtsh_api::impact::CONFIG
+    } else {
+        0
+    };
+    match sh.conn()?.domain_metadata(dom, kind, None, f) {
         Ok(s) => Ok(s),
         Err(e) if e.kind == virtsh_api::ErrorKind::NoDomainMetadata => Ok(String::new()),
         Err(e) if e.kind == virtsh_api::ErrorKind::NoSupport => {
-            let xml = sh.conn()?.domain_xml(dom, 0)?;
+            let xf = if config {
+                virtsh_api::flags::domain_xml::INACTIVE
+            } else {
+                0
+            };
+            let xml = sh.conn()?.domain_xml(dom, xf)?;
             let root = virtsh_xml::dom::parse(&xml).map_err(|e| CmdError::msg(e.message))?;
             let tag = if title { "title" } else { "description" };
             Ok(root.child(tag).map(|e| e.text.clone()).unwrap_or_default())
