@@ -742,7 +742,7 @@ class Bench:
             self.accel.upper(), runs)
         wl = {"name": "create", "title": title, "rows": [], "notes": [
             "raw: spawn qemu-system-x86_64 until QMP query-status says running (monitor fd "
-            "passed listening); virtsh/virsh: wall time of `create FILE`"]}
+            "passed listening); virtsh/virsh: wall time of `create FILE`; ratio: tool/raw"]}
         samples = {"raw": [], "virtsh": [], "virsh": []}
         errors = {}
         sides = self.sides()
@@ -1153,10 +1153,11 @@ class Bench:
     def cleanup(self):
         # guests first (through the tools), then the daemon, then anything left by marker
         try:
-            names = [n for n in self.vt.names() if n.startswith(self.prefix)]
             running = [n for n in self.vt.names(all_=False) if n.startswith(self.prefix)]
             if running:
                 self.vt.chain(["destroy %s" % n for n in running], check=False, timeout=300)
+        except OSError:
+            pass  # no virtsh to run: nothing was started with it
         except Exception as e:
             log("cleanup: virtsh: %s" % e)
         if self.vs:
@@ -1257,6 +1258,7 @@ def main():
 
     def on_term(signum, frame):
         raise KeyboardInterrupt()
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started ignoring it
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGHUP, on_term)
 
