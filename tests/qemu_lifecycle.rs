@@ -383,3 +383,24 @@ fn the_boot_script_starts_autostart_domains() {
     assert_eq!(env.qemu_pids(&on).len(), 1);
     env.ok(&["destroy", &on]);
 }
+
+#[test]
+fn the_list_index_follows_edits_made_behind_its_back() {
+    let env = Embed::new("index");
+    let name = unique_name("idx");
+    env.define(&name, &bare_xml(&name, ""));
+    let first = env.ok(&["domuuid", &name]);
+    assert!(env.ok(&["list", "--all", "--uuid"]).contains(first.trim()));
+    // Same length, same name, another UUID: the index must notice the file changed.
+    let path = env.root.join(format!("etc/{name}.xml"));
+    let xml = std::fs::read_to_string(&path).expect("read");
+    let other = "01234567-89ab-cdef-0123-456789abcdef";
+    std::fs::write(&path, xml.replace(first.trim(), other)).expect("write");
+    assert_eq!(env.ok(&["list", "--all", "--uuid"]), format!("{other}\n\n"));
+    assert_eq!(env.state(&name), "shut off (unknown)");
+    // A file broken after it was indexed is reported, not listed from the index.
+    std::fs::write(&path, "<domain type='qemu'><name>x").expect("write");
+    let o = env.run(&["list", "--all", "--name"]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "\n");
+    assert!(String::from_utf8_lossy(&o.stderr).contains(&format!("etc/{name}.xml")));
+}

@@ -203,8 +203,8 @@ impl DomainDriver for QemuDriver {
         check_flags(flags, lf::ALL, "qemuConnectListAllDomains")?;
         let mut out = Vec::new();
         for name in self.all_names()? {
-            let v = match self.view_waiting(&name, Duration::ZERO) {
-                Ok(v) => v,
+            let g = match self.glance(&name, Duration::ZERO) {
+                Ok(g) => g,
                 Err(e) => {
                     if e.kind != ErrorKind::NoDomain {
                         eprintln!("warning: skipping domain '{name}': {e}");
@@ -213,18 +213,19 @@ impl DomainDriver for QemuDriver {
                 }
             };
             let facts = lf::Facts {
-                state: v.status.state,
-                active: v.is_active(),
-                persistent: v.persistent,
+                state: g.status.state,
+                active: g.status.is_active(),
+                persistent: g.persistent,
                 managed_save: false,
                 autostart: self.autostart_link(&name).exists(),
                 has_snapshot: false,
                 has_checkpoint: false,
             };
             if lf::matches(flags, &facts) {
-                out.push(v.handle());
+                out.push(g.domain);
             }
         }
+        self.save_index();
         Ok(out)
     }
 
@@ -276,8 +277,12 @@ impl DomainDriver for QemuDriver {
     }
 
     fn domain_state(&self, dom: &Domain) -> Result<(i32, i32)> {
-        let v = self.view_of(dom)?;
-        Ok((v.status.state, v.status.reason))
+        // `list` asks this of every domain it lists: no definition is parsed for it.
+        let g = self.glance(&dom.name, super::LOCK_WAIT)?;
+        if g.domain.uuid != dom.uuid {
+            return Err(Error::no_domain_name(&dom.name));
+        }
+        Ok((g.status.state, g.status.reason))
     }
 
     fn domain_os_type(&self, dom: &Domain) -> Result<String> {

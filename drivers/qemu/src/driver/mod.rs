@@ -17,6 +17,7 @@ mod domain;
 mod guest;
 mod host;
 mod hotplug;
+mod index;
 mod monitor;
 mod stats;
 
@@ -59,6 +60,33 @@ pub struct QemuDriver {
     store: ConfigStore,
     /// The program re-executed as the supervisor: this very binary.
     supervisor_exe: PathBuf,
+    /// Definitions parsed during this connection, by file, with the file's identity when read:
+    /// one command often looks at a domain several times (`list` asks for the state of each
+    /// domain it listed), and a changed file has a new mtime or size, so it is read again.
+    parsed: std::sync::Mutex<std::collections::HashMap<PathBuf, (FileStamp, DomainDef)>>,
+    /// The UUIDs of persistent definitions, kept across commands (see `index.rs`); loaded
+    /// on first use.
+    index: std::sync::Mutex<Option<index::UuidIndex>>,
+}
+
+/// What tells one version of a file from the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    mtime_ns: i128,
+    size: u64,
+    inode: u64,
+}
+
+impl FileStamp {
+    fn of(path: &std::path::Path) -> Option<FileStamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some(FileStamp {
+            mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+            size: m.size(),
+            inode: m.ino(),
+        })
+    }
 }
 
 /// Open `qemu:///system`, `qemu:///session` or `qemu:///embed?root=DIR`. Creates the state
@@ -88,6 +116,8 @@ pub fn open(uri: &Uri) -> Result<QemuDriver> {
         paths,
         store,
         supervisor_exe,
+        parsed: std::sync::Mutex::new(std::collections::HashMap::new()),
+        index: std::sync::Mutex::new(None),
     })
 }
 
@@ -235,17 +265,35 @@ impl QemuDriver {
         } else {
             return Err(no_domain(name));
         };
-        let xml = std::fs::read_to_string(&xml_path).map_err(|e| {
+        let def = self.parse_file(&xml_path, name, status.is_active())?;
+        Ok(DomainView {
+            def,
+            status,
+            persistent,
+        })
+    }
+
+    /// The definition in `path` (domain `name`), parsed once per version of the file.
+    fn parse_file(&self, path: &std::path::Path, name: &str, live: bool) -> Result<DomainDef> {
+        let stamp = FileStamp::of(path);
+        if let (Some(stamp), Ok(cache)) = (stamp, self.parsed.lock()) {
+            if let Some((s, def)) = cache.get(path) {
+                if *s == stamp {
+                    return Ok(def.clone());
+                }
+            }
+        }
+        let xml = std::fs::read_to_string(path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 no_domain(name)
             } else {
                 Error::new(
                     ErrorKind::OperationFailed,
-                    format!("{}: {e}", xml_path.display()),
+                    format!("{}: {e}", path.display()),
                 )
             }
         })?;
-        let opts = if status.is_active() {
+        let opts = if live {
             live_parse_options()
         } else {
             parse_options()
@@ -253,22 +301,21 @@ impl QemuDriver {
         let def = DomainDef::parse_with(&xml, &opts).map_err(|e| {
             Error::internal(format!(
                 "corrupt definition {}: {}",
-                xml_path.display(),
+                path.display(),
                 e.libvirt_message("domain_definition", &xml)
             ))
         })?;
         if def.name != name {
             return Err(Error::internal(format!(
                 "corrupt definition {}: it defines domain '{}', which does not match the file name",
-                xml_path.display(),
+                path.display(),
                 def.name
             )));
         }
-        Ok(DomainView {
-            def,
-            status,
-            persistent,
-        })
+        if let (Some(stamp), Ok(mut cache)) = (stamp, self.parsed.lock()) {
+            cache.insert(path.to_path_buf(), (stamp, def.clone()));
+        }
+        Ok(def)
     }
 
     /// The view of a handle, checked to be the same domain (a handle outlives a rename or an
