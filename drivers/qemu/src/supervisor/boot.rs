@@ -3,7 +3,7 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
@@ -135,6 +135,7 @@ fn start_qemu(
         .get(&emulator)
         .map_err(|e| Error::internal(format!("cannot read QEMU's capabilities: {e}")))?
         .caps;
+    let taps = open_taps(def)?;
     let monitor = MonitorSocket::bind(&rt.socket_dir()).map_err(|e| failed(e.to_string()))?;
     let mut cmd = Command::new(&emulator);
     let monitor_fd = monitor
@@ -143,7 +144,10 @@ fn start_qemu(
     let log_path = paths.log.join(format!("{}.log", args.name));
     let env = CmdlineEnv {
         monitor_fd,
-        tap_fds: def.devices.interfaces.iter().map(|_| None).collect(),
+        tap_fds: taps
+            .iter()
+            .map(|t| t.as_ref().map(|t| t.fd().as_raw_fd()))
+            .collect(),
         runtime_dir: rt.socket_dir(),
         log_path: log_path.clone(),
         accel,
@@ -191,12 +195,15 @@ fn start_qemu(
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log_err);
+    inherit_taps(&mut cmd, &taps);
     let (child, mut qmp) = monitor.spawn(&mut cmd, qmp_timeout()).map_err(|e| {
         Error::internal(format!(
             "QEMU did not start: {e}; see {}",
             log_path.display()
         ))
     })?;
+    // QEMU holds the taps now; when it ends, the kernel removes them.
+    drop(taps);
     record_ptys(&mut qmp, def);
     if !args.paused {
         if let Err(e) = qmp.execute("cont", Value::Null) {
@@ -207,6 +214,65 @@ fn start_qemu(
         }
     }
     Ok((child, qmp))
+}
+
+/// Open the tap device of each `<interface>` that needs one (`bridge`, `ethernet`), in the
+/// definition's order, and record the device names in the live definition as libvirt does
+/// (`<target dev='vnet0'/>`). `user` NICs need none.
+fn open_taps(def: &mut DomainDef) -> Result<Vec<Option<virtsh_network::Tap>>, Error> {
+    let net_err =
+        |e: virtsh_network::TapError| Error::new(ErrorKind::OperationFailed, e.to_string());
+    let mut taps = Vec::new();
+    for iface in def.devices.interfaces.iter_mut() {
+        let tap = match iface.if_type.as_str() {
+            "bridge" | "ethernet" => {
+                let template = iface.target_dev.clone().unwrap_or_else(|| "vnet%d".into());
+                let tap = virtsh_network::Tap::create(&template).map_err(net_err)?;
+                if let Some(mac) = iface.mac.as_deref().and_then(virtsh_xml::domain::parse_mac) {
+                    tap.set_host_mac(mac).map_err(net_err)?;
+                }
+                if iface.if_type == "bridge" {
+                    let bridge = iface.source.clone().unwrap_or_default();
+                    tap.attach_to_bridge(&bridge).map_err(net_err)?;
+                } else {
+                    tap.up().map_err(net_err)?;
+                }
+                iface.target_dev = Some(tap.name().to_string());
+                Some(tap)
+            }
+            "network" => {
+                return Err(Error::new(
+                    ErrorKind::ConfigUnsupported,
+                    "interface type 'network' needs virtsh's virtual networks, which are not built yet; use type 'bridge'",
+                ))
+            }
+            _ => None,
+        };
+        taps.push(tap);
+    }
+    Ok(taps)
+}
+
+/// Let QEMU (only) inherit the tap descriptors.
+fn inherit_taps(cmd: &mut Command, taps: &[Option<virtsh_network::Tap>]) {
+    use std::os::unix::process::CommandExt;
+    let fds: Vec<i32> = taps.iter().flatten().map(|t| t.fd().as_raw_fd()).collect();
+    if fds.is_empty() {
+        return;
+    }
+    // SAFETY: the hook runs between fork and exec and only calls fcntl (async-signal-safe) on
+    // integers copied into the closure.
+    unsafe {
+        cmd.pre_exec(move || {
+            for &fd in &fds {
+                let flags = libc::fcntl(fd, libc::F_GETFD);
+                if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
 }
 
 /// Fill in the `<source path>` of pty serials and consoles from `query-chardev`, so

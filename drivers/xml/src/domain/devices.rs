@@ -369,7 +369,7 @@ pub fn parse(
                 default_attr(&mut n, "accessmode", "passthrough", &order);
                 d.filesystems.push(n);
             }
-            "interface" => d.interfaces.push(net::parse(text, c)?),
+            "interface" => d.interfaces.push(net::parse(text, c, live)?),
             "smartcard" => d.smartcards.push(generic(text, "smartcard", c)?),
             "serial" | "parallel" | "console" | "channel" => {
                 let chr = chr::parse(text, c, live)?;

@@ -26,7 +26,7 @@ pub use chr::Chr;
 pub use controller::Controller;
 pub use devices::{DeviceInfo, Devices};
 pub use disk::Disk;
-pub use net::NetInterface;
+pub use net::{parse_mac, NetInterface};
 pub use node::Node;
 pub use os::OsDef;
 

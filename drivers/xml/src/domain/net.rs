@@ -123,7 +123,8 @@ pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
     Some(out)
 }
 
-pub fn parse(text: &str, el: &Element) -> Result<NetInterface, XmlError> {
+/// `live`: keep generated target names (see [`super::ParseOptions::live`]).
+pub fn parse(text: &str, el: &Element, live: bool) -> Result<NetInterface, XmlError> {
     let at = |e: XmlError, el: &Element| e.at(text, el.offset);
     let if_type = match enum_attr(text, el, "type", NET_TYPES)? {
         Some(t) => t.to_string(),
@@ -194,10 +195,12 @@ pub fn parse(text: &str, el: &Element) -> Result<NetInterface, XmlError> {
         .map(str::to_string);
     if let Some(t) = el.child("target") {
         n.target_managed = t.attr("managed").map(str::to_string);
+        // A generated name (vnet0) belongs to one run of the guest: a definition drops it, the
+        // live definition a driver reads back keeps it.
         n.target_dev = t.attr("dev").map(str::to_string).filter(|d| {
             let unmanaged_tap =
                 n.if_type == "ethernet" && n.target_managed.as_deref() == Some("no");
-            unmanaged_tap || !GENERATED_PREFIXES.iter().any(|p| d.starts_with(p))
+            live || unmanaged_tap || !GENERATED_PREFIXES.iter().any(|p| d.starts_with(p))
         });
     }
     n.link_state = el
