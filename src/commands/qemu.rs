@@ -13,36 +13,17 @@ use crate::lookup;
 use crate::parse::ParsedCmd;
 use crate::shell::{CmdError, CmdResult, Shell};
 
-/// virsh's event names (virshDomainEventCallbacks in 9.0), for `event --list` and `--event`.
-const EVENT_NAMES: [&str; 27] = [
-    "lifecycle",
-    "reboot",
-    "rtc-change",
-    "watchdog",
-    "io-error",
-    "graphics",
-    "io-error-reason",
-    "control-error",
-    "block-job",
-    "disk-change",
-    "tray-change",
-    "pm-wakeup",
-    "pm-suspend",
-    "balloon-change",
-    "pm-suspend-disk",
-    "device-removed",
-    "block-job-2",
-    "tunable",
-    "agent-lifecycle",
-    "device-added",
-    "migration-iteration",
-    "job-completed",
-    "device-removal-failed",
-    "metadata-change",
-    "block-threshold",
-    "memory-failure",
-    "memory-device-size-change",
-];
+/// virsh's event names (virshDomainEventCallbacks in 9.0), for `event --list` and `--event`:
+/// the values the command definition completes `--event` with.
+fn event_names() -> &'static [&'static str] {
+    crate::shell::find_command("event")
+        .and_then(|d| d.opts.iter().find(|o| o.name == "event"))
+        .and_then(|o| match o.complete {
+            crate::def::Complete::Values(v) => Some(v),
+            _ => None,
+        })
+        .unwrap_or(&[])
+}
 
 /// cmdQemuMonitorCommandQMPWrap: a command that is not a JSON object is `NAME KEY=VALUE...`,
 /// each VALUE JSON if it parses as such, else a string.
@@ -271,7 +252,7 @@ pub fn cmd_event(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     exclusive(cmd, "list", "all")?;
     exclusive(cmd, "list", "event")?;
     if cmd.has("list") {
-        for n in EVENT_NAMES {
+        for n in event_names() {
             sh.print(&format!("{n}\n"));
         }
         return Ok(());
@@ -283,7 +264,7 @@ pub fn cmd_event(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         ));
     }
     if let Some(e) = &event {
-        if !EVENT_NAMES.contains(&e.as_str()) {
+        if !event_names().contains(&e.as_str()) {
             return Err(CmdError::msg(format!("unknown event type {e}")));
         }
     }

@@ -84,6 +84,27 @@ pub fn create_private_dir(dir: &Path) -> Result<(), MonitorError> {
     Ok(())
 }
 
+/// Let the child of `cmd` (only) inherit `fds`: their close-on-exec flag is cleared between
+/// fork and exec, so no other child of virtsh ever sees them.
+pub fn inherit_fds(cmd: &mut Command, fds: Vec<RawFd>) {
+    if fds.is_empty() {
+        return;
+    }
+    // SAFETY: the hook runs between fork and exec and only calls fcntl (async-signal-safe) on
+    // integers moved into the closure; it allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            for &fd in &fds {
+                let flags = libc::fcntl(fd, libc::F_GETFD);
+                if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
 /// A listening monitor socket, ready to be handed to one QEMU.
 #[derive(Debug)]
 pub struct MonitorSocket {
@@ -162,17 +183,7 @@ impl MonitorSocket {
                 path: self.path.clone(),
                 source: io::Error::other("already handed to a QEMU"),
             })?;
-        // SAFETY: the hook runs between fork and exec and only calls fcntl, which is
-        // async-signal-safe; it touches no memory of the parent besides the copied integer.
-        unsafe {
-            cmd.pre_exec(move || {
-                let flags = libc::fcntl(fd, libc::F_GETFD);
-                if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        inherit_fds(cmd, vec![fd]);
         Ok(fd)
     }
 

@@ -9,22 +9,7 @@ use super::escape::{check, opt_value};
 use super::misc_devices;
 use super::{json_arg, need_type, CmdlineEnv, CmdlineError};
 use crate::caps::QemuCaps;
-
-/// virDiskNameToIndex: `vda` is 0, `sdz` 25, `hdaa` 26. Partition numbers are refused.
-fn disk_name_to_index(name: &str) -> Option<usize> {
-    let rest = ["fd", "hd", "vd", "sd", "xvd", "ubd"]
-        .iter()
-        .find_map(|p| name.strip_prefix(p))?;
-    if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_lowercase()) || rest.len() > 4 {
-        return None;
-    }
-    let mut idx: usize = 0;
-    for (i, b) in rest.bytes().enumerate() {
-        let v = usize::from(b - b'a');
-        idx = if i == 0 { v } else { (idx + 1) * 26 + v };
-    }
-    Some(idx)
-}
+use virtsh_xml::domain::disk_name_to_index;
 
 /// `52:54:00:12:34:56`: six hex octets separated by colons.
 fn is_mac(s: &str) -> bool {

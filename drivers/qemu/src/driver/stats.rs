@@ -24,6 +24,7 @@ use virtsh_xml::domain::{Disk, DomainDef};
 use super::{DomainView, QemuDriver};
 use crate::runtime::clock_ticks_per_sec;
 use crate::state::ObjectLock;
+use virtsh_xml::domain::disk_name_to_index;
 
 /// virDomainMemoryStatTags used here.
 mod tag {
@@ -465,22 +466,6 @@ fn disk_index(def: &DomainDef, name: &str) -> Option<usize> {
         .iter()
         .position(|d| d.target_dev == name)
         .or_else(|| disks.iter().position(|d| d.source.as_deref() == Some(name)))
-}
-
-/// virDiskNameToIndex: `vda` is 0, `sdz` 25, `hdaa` 26.
-fn disk_name_to_index(name: &str) -> Option<usize> {
-    let rest = ["fd", "hd", "vd", "sd", "xvd", "ubd"]
-        .iter()
-        .find_map(|p| name.strip_prefix(p))?;
-    if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_lowercase()) || rest.len() > 4 {
-        return None;
-    }
-    let mut idx: usize = 0;
-    for (i, b) in rest.bytes().enumerate() {
-        let v = usize::from(b - b'a');
-        idx = if i == 0 { v } else { (idx + 1) * 26 + v };
-    }
-    Some(idx)
 }
 
 fn is_q35(def: &DomainDef) -> bool {

@@ -41,6 +41,31 @@ pub fn default_emulator() -> PathBuf {
         .unwrap_or_else(|| Path::new("/usr/bin").join(name))
 }
 
+/// The QEMU binary that runs `def` (its `<emulator>`, else the host's) and the accelerator its
+/// `<domain type>` asks for.
+pub fn emulator_and_accel(def: &DomainDef) -> Result<(PathBuf, Accel), Error> {
+    let emulator = def
+        .devices
+        .emulator
+        .clone()
+        .map(PathBuf::from)
+        .unwrap_or_else(default_emulator);
+    let accel = match def.virt_type.as_str() {
+        "kvm" => Accel::Kvm,
+        "qemu" => Accel::Tcg,
+        other => {
+            return Err(Error::new(
+                ErrorKind::ConfigUnsupported,
+                format!(
+                    "Emulator '{}' does not support virt type '{other}'",
+                    emulator.display()
+                ),
+            ))
+        }
+    };
+    Ok((emulator, accel))
+}
+
 /// The capabilities cache of a connection.
 pub fn caps_cache(paths: &StatePaths) -> CapsCache {
     CapsCache::new(
@@ -112,25 +137,7 @@ fn start_qemu(
     rt: &DomainRuntime,
     def: &mut DomainDef,
 ) -> Result<(std::process::Child, crate::qmp::QmpClient), Error> {
-    let emulator = def
-        .devices
-        .emulator
-        .clone()
-        .map(PathBuf::from)
-        .unwrap_or_else(default_emulator);
-    let accel = match def.virt_type.as_str() {
-        "kvm" => Accel::Kvm,
-        "qemu" => Accel::Tcg,
-        other => {
-            return Err(Error::new(
-                ErrorKind::ConfigUnsupported,
-                format!(
-                    "Emulator '{}' does not support virt type '{other}'",
-                    emulator.display()
-                ),
-            ))
-        }
-    };
+    let (emulator, accel) = emulator_and_accel(def)?;
     let caps = caps_cache(paths)
         .get(&emulator)
         .map_err(|e| Error::internal(format!("cannot read QEMU's capabilities: {e}")))?
@@ -255,24 +262,8 @@ fn open_taps(def: &mut DomainDef) -> Result<Vec<Option<virtsh_network::Tap>>, Er
 
 /// Let QEMU (only) inherit the tap descriptors.
 fn inherit_taps(cmd: &mut Command, taps: &[Option<virtsh_network::Tap>]) {
-    use std::os::unix::process::CommandExt;
     let fds: Vec<i32> = taps.iter().flatten().map(|t| t.fd().as_raw_fd()).collect();
-    if fds.is_empty() {
-        return;
-    }
-    // SAFETY: the hook runs between fork and exec and only calls fcntl (async-signal-safe) on
-    // integers copied into the closure.
-    unsafe {
-        cmd.pre_exec(move || {
-            for &fd in &fds {
-                let flags = libc::fcntl(fd, libc::F_GETFD);
-                if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-            }
-            Ok(())
-        });
-    }
+    crate::monitor_fd::inherit_fds(cmd, fds);
 }
 
 /// Fill in the `<source path>` of pty serials and consoles from `query-chardev`, so

@@ -7,7 +7,6 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -37,18 +36,7 @@ pub fn launch(exe: &Path, args: &Args, log: &Path, timeout: Duration) -> Result<
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log_file);
-    let fd = write_end.as_raw_fd();
-    // SAFETY: the hook runs between fork and exec and calls only fcntl, which is
-    // async-signal-safe.
-    unsafe {
-        cmd.pre_exec(move || {
-            let flags = libc::fcntl(fd, libc::F_GETFD);
-            if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    crate::monitor_fd::inherit_fds(&mut cmd, vec![write_end.as_raw_fd()]);
     let mut child = cmd
         .spawn()
         .map_err(|e| failed(&exe.display().to_string(), e))?;

@@ -25,7 +25,7 @@ pub mod units;
 pub use chr::Chr;
 pub use controller::Controller;
 pub use devices::{DeviceInfo, Devices};
-pub use disk::Disk;
+pub use disk::{disk_name_to_index, Disk};
 pub use net::{parse_mac, NetInterface};
 pub use node::Node;
 pub use os::OsDef;

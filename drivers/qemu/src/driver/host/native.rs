@@ -8,14 +8,11 @@
 //! where a running guest gets an inherited fd. NVRAM files are not prepared (that would
 //! write files), so `<os firmware='efi'>` without an explicit `<loader>` is refused here.
 
-use std::path::PathBuf;
-
 use virtsh_api::{Error, ErrorKind, Result};
 use virtsh_xml::domain::DomainDef;
 
 use super::super::{parse_options, QemuDriver};
-use crate::cmdline::{self, Accel, CmdlineEnv};
-use crate::supervisor::boot::default_emulator;
+use crate::cmdline::{self, CmdlineEnv};
 
 /// A placeholder fd number for the monitor; its option is rewritten to the path form.
 const FAKE_MONITOR_FD: i32 = 1729;
@@ -35,25 +32,7 @@ pub(crate) fn shell_escape(s: &str) -> String {
 pub(super) fn xml_to_argv(drv: &QemuDriver, xml: &str) -> Result<String> {
     let mut def = DomainDef::parse_with(xml, &parse_options())
         .map_err(|e| e.api_error("domain_definition", xml))?;
-    let emulator = def
-        .devices
-        .emulator
-        .clone()
-        .map(PathBuf::from)
-        .unwrap_or_else(default_emulator);
-    let accel = match def.virt_type.as_str() {
-        "kvm" => Accel::Kvm,
-        "qemu" => Accel::Tcg,
-        other => {
-            return Err(Error::new(
-                ErrorKind::ConfigUnsupported,
-                format!(
-                    "Emulator '{}' does not support virt type '{other}'",
-                    emulator.display()
-                ),
-            ))
-        }
-    };
+    let (emulator, accel) = crate::supervisor::boot::emulator_and_accel(&def)?;
     let caps = drv.caps_of(&emulator)?;
     // libvirt's pretend domain has id -1: its private directory is "domain--1-NAME".
     let dir = drv.paths.lib.join(format!("domain--1-{}", def.name));
