@@ -20,7 +20,7 @@ use crate::monitor_fd::{create_private_dir, MonitorError, MonitorSocket};
 use crate::qmp::{QemuVersion, QmpClient, QmpError};
 
 /// Bump when `QemuCaps` changes shape; older cache files are then re-probed.
-pub const CACHE_FORMAT: u32 = 1;
+pub const CACHE_FORMAT: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BinaryKey {
@@ -92,6 +92,10 @@ pub struct QemuCaps {
     /// `query-kvm`: KVM compiled in and usable (present) / in use by the probe (enabled).
     pub kvm_present: bool,
     pub kvm_enabled: bool,
+    /// From `query-qmp-schema`: each command's argument names, so a call can check that this
+    /// QEMU takes an argument before sending it.
+    #[serde(default)]
+    pub command_args: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl QemuCaps {
@@ -105,6 +109,13 @@ impl QemuCaps {
         self.qom_types
             .binary_search_by(|c| c.as_str().cmp(name))
             .is_ok()
+    }
+
+    /// Does command `command` take the argument `arg` (per the QMP schema)?
+    pub fn has_command_arg(&self, command: &str, arg: &str) -> bool {
+        self.command_args
+            .get(command)
+            .is_some_and(|a| a.iter().any(|x| x == arg))
     }
 
     pub fn machine(&self, name: &str) -> Option<&MachineType> {
@@ -318,6 +329,12 @@ fn read_caps(qmp: &mut QmpClient, key: BinaryKey, accel: &str) -> Result<QemuCap
         (false, false)
     };
 
+    let command_args = if has("query-qmp-schema") {
+        schema_command_args(&q(qmp, "query-qmp-schema", Value::Null)?)
+    } else {
+        Default::default()
+    };
+
     Ok(QemuCaps {
         format: CACHE_FORMAT,
         key,
@@ -329,7 +346,42 @@ fn read_caps(qmp: &mut QmpClient, key: BinaryKey, accel: &str) -> Result<QemuCap
         commands,
         kvm_present,
         kvm_enabled,
+        command_args,
     })
+}
+
+/// From QEMU's introspection (`query-qmp-schema`): command name to the names of its
+/// arguments. The schema names types by number; a command's `arg-type` is an object type whose
+/// `members` are the arguments (a union's branches are not followed: its base members count).
+fn schema_command_args(schema: &Value) -> std::collections::BTreeMap<String, Vec<String>> {
+    let entries = array(schema);
+    let by_name: std::collections::HashMap<&str, &Value> = entries
+        .iter()
+        .filter_map(|e| Some((e.get("name")?.as_str()?, e)))
+        .collect();
+    let mut out = std::collections::BTreeMap::new();
+    for e in entries {
+        if e.get("meta-type").and_then(Value::as_str) != Some("command") {
+            continue;
+        }
+        let Some(name) = e.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        let mut args: Vec<String> = e
+            .get("arg-type")
+            .and_then(Value::as_str)
+            .and_then(|t| by_name.get(t))
+            .map(|t| {
+                array(t.get("members").unwrap_or(&Value::Null))
+                    .iter()
+                    .filter_map(|m| m.get("name").and_then(Value::as_str).map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        args.sort();
+        out.insert(name.to_string(), args);
+    }
+    out
 }
 
 fn array(v: &Value) -> &[Value] {
@@ -459,6 +511,20 @@ impl CapsCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schema_gives_each_commands_arguments() {
+        let schema = json!([
+            {"name": "screendump", "meta-type": "command", "arg-type": "42", "ret-type": "0"},
+            {"name": "42", "meta-type": "object", "members": [
+                {"name": "filename", "type": "str"}, {"name": "format", "type": "1"}]},
+            {"name": "query-status", "meta-type": "command", "arg-type": "0", "ret-type": "9"},
+            {"name": "0", "meta-type": "object", "members": []}
+        ]);
+        let args = schema_command_args(&schema);
+        assert_eq!(args["screendump"], ["filename", "format"]);
+        assert!(args["query-status"].is_empty());
+    }
 
     #[test]
     fn cache_file_name_is_stable() {

@@ -38,6 +38,10 @@ fn probe_then_hit_then_corrupt_then_stale() {
     assert!(caps.default_machine().is_some());
     assert!(caps.has_command("query-status"));
     assert!(caps.has_command("qmp_capabilities"));
+    // The QMP schema: each command's arguments.
+    assert!(caps.has_command_arg("screendump", "filename"));
+    assert!(caps.has_command_arg("blockdev-add", "node-name"));
+    assert!(!caps.has_command_arg("screendump", "no-such-argument"));
     assert!(caps.has_type("virtio-blk-pci"), "device types probed");
     assert!(caps.has_type("e1000"));
     assert!(

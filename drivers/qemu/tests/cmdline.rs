@@ -150,6 +150,7 @@ fn fake_caps() -> QemuCaps {
         commands: vec!["qmp_capabilities".into(), "query-status".into()],
         kvm_present: false,
         kvm_enabled: false,
+        command_args: Default::default(),
     }
 }
 
