@@ -127,6 +127,48 @@ fn a_bridge_nic_gets_a_tap_on_the_bridge_that_goes_with_the_guest() {
         std::thread::sleep(Duration::from_millis(200));
     }
 
+    // A second NIC plugged in live gets its own tap on the bridge, and loses it on unplug.
+    let o = ns.virtsh(
+        &env,
+        &[
+            "attach-interface",
+            &name,
+            "bridge",
+            "br0",
+            "--model",
+            "virtio",
+            "--mac",
+            "52:54:00:ab:cd:ef",
+            "--live",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ports = String::from_utf8_lossy(&ns.ip(&["-o", "link", "show", "master", "br0"]).stdout)
+        .into_owned();
+    assert!(ports.contains("vnet1"), "{ports}");
+    let xml = String::from_utf8_lossy(&ns.virtsh(&env, &["dumpxml", &name]).stdout).into_owned();
+    assert!(xml.contains("<target dev='vnet1'/>"), "{xml}");
+    let o = ns.virtsh(
+        &env,
+        &[
+            "detach-interface",
+            &name,
+            "bridge",
+            "--mac",
+            "52:54:00:ab:cd:ef",
+            "--live",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t0 = Instant::now();
+    while ns.ip(&["link", "show", "vnet1"]).status.success() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "the unplugged tap stayed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
     let o = ns.virtsh(&env, &["destroy", &name]);
     assert!(o.status.success());
     let gone = !ns.ip(&["link", "show", "vnet0"]).status.success();

@@ -253,6 +253,28 @@ impl QmpClient {
         arguments: Value,
         timeout: Duration,
     ) -> Result<Value, QmpError> {
+        self.exchange(command, arguments, timeout, None)
+    }
+
+    /// Run a command with a file descriptor passed along (SCM_RIGHTS), as `getfd` and
+    /// `add-fd` want: QEMU keeps its own copy of `fd`.
+    pub fn execute_with_fd(
+        &mut self,
+        command: &str,
+        arguments: Value,
+        fd: std::os::fd::RawFd,
+    ) -> Result<Value, QmpError> {
+        let timeout = self.timeout;
+        self.exchange(command, arguments, timeout, Some(fd))
+    }
+
+    fn exchange(
+        &mut self,
+        command: &str,
+        arguments: Value,
+        timeout: Duration,
+        fd: Option<std::os::fd::RawFd>,
+    ) -> Result<Value, QmpError> {
         let deadline = Instant::now() + timeout;
         let id = self.next_id;
         self.next_id += 1;
@@ -275,7 +297,11 @@ impl QmpClient {
             .map_err(|e| QmpError::Protocol(format!("cannot encode '{command}': {e}")))?;
         line.push(b'\n');
         let what = format!("command '{command}'");
-        self.write_all(&line, deadline, &what, timeout)?;
+        let rest = match fd {
+            Some(fd) => self.send_fd(&line, fd, &what)?,
+            None => 0,
+        };
+        self.write_all(&line[rest..], deadline, &what, timeout)?;
 
         loop {
             let msg = self.read_message(deadline, &what, timeout)?;
@@ -339,6 +365,57 @@ impl QmpClient {
             if msg.get("id").and_then(Value::as_str) == Some(id) {
                 return Ok(std::mem::take(&mut self.last_raw));
             }
+        }
+    }
+
+    /// Send the start of `data` with `fd` attached; returns how many bytes went out (the rest
+    /// goes by `write_all`).
+    fn send_fd(
+        &mut self,
+        data: &[u8],
+        fd: std::os::fd::RawFd,
+        what: &str,
+    ) -> Result<usize, QmpError> {
+        use std::os::fd::AsRawFd;
+        let mut iov = libc::iovec {
+            iov_base: data.as_ptr() as *mut libc::c_void,
+            iov_len: data.len(),
+        };
+        // SAFETY: CMSG_SPACE is a pure computation on a constant.
+        let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<libc::c_int>() as u32) } as usize;
+        let mut control = vec![0u8; space];
+        // SAFETY: an all-zero msghdr is valid; the pointers set below outlive the sendmsg call.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr() as *mut libc::c_void;
+        msg.msg_controllen = space as _;
+        // SAFETY: msg_control points at `space` bytes, enough for one cmsg with one int, so
+        // CMSG_FIRSTHDR is non-null and CMSG_DATA has room for the fd.
+        unsafe {
+            let cmsg = libc::CMSG_FIRSTHDR(&msg);
+            (*cmsg).cmsg_level = libc::SOL_SOCKET;
+            (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+            (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<libc::c_int>() as u32) as _;
+            std::ptr::write_unaligned(libc::CMSG_DATA(cmsg) as *mut libc::c_int, fd);
+        }
+        self.stream.set_write_timeout(Some(self.timeout))?;
+        loop {
+            // SAFETY: a valid socket and a fully initialised msghdr.
+            let n = unsafe { libc::sendmsg(self.stream.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() == ErrorKind::Interrupted {
+                continue;
+            }
+            if is_closed(&e) {
+                return Err(QmpError::Closed {
+                    while_: Some(what.to_string()),
+                });
+            }
+            return Err(e.into());
         }
     }
 

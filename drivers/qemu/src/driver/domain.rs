@@ -77,6 +77,12 @@ impl QemuDriver {
         )
     }
 
+    /// Send `req` to the supervisor of the running guest `dom`; its answer.
+    pub(crate) fn supervisor_call(&self, dom: &Domain, req: &Request) -> Result<serde_json::Value> {
+        let v = self.view_of(dom)?;
+        self.call(&v, req, supervisor::qmp_timeout() + CALL_SLACK)
+    }
+
     fn call_default(&self, dom: &Domain, req: Request) -> Result<()> {
         let v = self.view_of(dom)?;
         self.call(&v, &req, supervisor::qmp_timeout() + CALL_SLACK)?;
@@ -106,7 +112,38 @@ impl QemuDriver {
                     .into_owned(),
             );
         }
+        self.canonical_machine(&mut def)?;
         Ok(def)
+    }
+
+    /// libvirt's post-parse step for the machine: an alias (`pc`, `q35`) or no machine at all
+    /// becomes the versioned machine this QEMU runs (`pc-i440fx-7.2`), so a definition keeps
+    /// the same virtual hardware when QEMU is upgraded. Without a usable QEMU the definition
+    /// is kept as written (the start will say what is missing).
+    fn canonical_machine(&self, def: &mut DomainDef) -> Result<()> {
+        let Some(emulator) = def.devices.emulator.clone() else {
+            return Ok(());
+        };
+        let Ok(caps) = self.caps_of(std::path::Path::new(&emulator)) else {
+            return Ok(());
+        };
+        let canonical = match def.os.machine.as_deref() {
+            Some(m) => match caps.machine(m) {
+                Some(found) => found.name.clone(),
+                None => {
+                    return Err(Error::new(
+                        ErrorKind::ConfigUnsupported,
+                        format!("Emulator '{emulator}' does not support machine type '{m}'"),
+                    ))
+                }
+            },
+            None => match caps.default_machine() {
+                Some(d) => d.name.clone(),
+                None => return Ok(()),
+            },
+        };
+        def.os.machine = Some(canonical);
+        Ok(())
     }
 
     /// Refuse a definition whose name or UUID belongs to another domain (libvirt's
@@ -273,6 +310,15 @@ impl DomainDriver for QemuDriver {
             memory_kib: v.def.current_memory_kib,
             nr_virt_cpu: v.def.current_vcpus,
             cpu_time,
+        })
+    }
+
+    /// No confinement, so no label (see `security_model`).
+    fn domain_security_label(&self, dom: &Domain) -> Result<virtsh_api::SecurityLabel> {
+        self.view_of(dom)?;
+        Ok(virtsh_api::SecurityLabel {
+            label: String::new(),
+            enforcing: false,
         })
     }
 

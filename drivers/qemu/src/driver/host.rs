@@ -30,6 +30,15 @@ impl QemuDriver {
 }
 
 impl HostDriver for QemuDriver {
+    /// libvirt's QEMU driver with `security_driver = "none"` (no SELinux or AppArmor
+    /// confinement), which is what virtsh is: `dominfo` then shows model `none`, DOI `0`.
+    fn security_model(&self) -> Result<virtsh_api::SecurityModel> {
+        Ok(virtsh_api::SecurityModel {
+            model: "none".to_string(),
+            doi: "0".to_string(),
+        })
+    }
+
     fn uri(&self) -> Result<String> {
         Ok(self.uri.clone())
     }

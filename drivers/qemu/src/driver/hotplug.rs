@@ -224,7 +224,6 @@ fn cmdline_error(e: crate::cmdline::CmdlineError) -> Error {
 /// The generator's `-blockdev`/`-netdev`/`-device` values for `devices` in the running `live`.
 fn generate(drv: &QemuDriver, live: &DomainDef, devices: Devices) -> Result<Generated> {
     let mut def = live.clone();
-    let nics = devices.interfaces.len();
     def.devices = Devices {
         emulator: live.devices.emulator.clone(),
         ..devices
@@ -243,7 +242,14 @@ fn generate(drv: &QemuDriver, live: &DomainDef, devices: Devices) -> Result<Gene
     let rt = drv.runtime(&def.name);
     let env = CmdlineEnv {
         monitor_fd: -1,
-        tap_fds: vec![None; nics],
+        // Tap NICs get their descriptor at plug time (see attach_net_live); a placeholder
+        // number lets the generator write the netdev.
+        tap_fds: def
+            .devices
+            .interfaces
+            .iter()
+            .map(|n| matches!(n.if_type.as_str(), "bridge" | "ethernet").then_some(-1))
+            .collect(),
         runtime_dir: rt.socket_dir(),
         log_path: drv.log_path(&def.name),
         accel: if def.virt_type == "kvm" {
@@ -567,7 +573,8 @@ fn attach_net_live(
     live: &DomainDef,
     net: &NetInterface,
 ) -> Result<()> {
-    if net.if_type != "user" {
+    let tap_type = matches!(net.if_type.as_str(), "bridge" | "ethernet");
+    if net.if_type != "user" && !tap_type {
         return Err(Error::new(
             ErrorKind::OperationUnsupported,
             format!(
@@ -596,6 +603,31 @@ fn attach_net_live(
     for n in &mut g.netdevs {
         rename(n, "id", |_| host.clone());
     }
+    // A tap NIC: the supervisor opens the tap and hands it to QEMU under a name, which the
+    // netdev then uses in place of a number.
+    let mut net = net.clone();
+    if tap_type {
+        let fdname = format!("{host}-fd");
+        let reply = drv.supervisor_call(
+            dom,
+            &crate::supervisor::protocol::Request::AttachTap {
+                template: net.target_dev.clone(),
+                bridge: (net.if_type == "bridge").then(|| net.source.clone().unwrap_or_default()),
+                mac: net.mac.clone(),
+                fdname: fdname.clone(),
+            },
+        )?;
+        net.target_dev = reply
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        for n in &mut g.netdevs {
+            if let Some(o) = n.as_object_mut() {
+                o.insert("fd".into(), Value::String(fdname.clone()));
+            }
+        }
+    }
+    let net = &net;
     for d in &mut g.devices {
         rename(d, "netdev", |_| host.clone());
         rename(d, "id", |_| format!("net{k}"));

@@ -218,7 +218,13 @@ impl QemuDriver {
             }
             return status;
         }
-        // QEMU and its supervisor are both gone: the guest crashed.
+        // QEMU and its supervisor are both gone: the guest crashed. Nobody else will remove
+        // its cgroup.
+        if let Some(rel) = &status.cgroup {
+            if let Err(e) = crate::runtime::remove_guest_cgroup(rel) {
+                eprintln!("warning: domain '{}': {e}", rt.name);
+            }
+        }
         let crashed = DomainStatus::shutoff(virtsh_api::flags::state_reason::SHUTOFF_CRASHED);
         if self.store.path_of(&rt.name).is_ok_and(|p| p.exists()) {
             rt.remove_live_files();

@@ -2,9 +2,10 @@
 //! and interface counters, `domstats`, `cpu-stats`, job and control information.
 //!
 //! Each call follows its counterpart in libvirt's QEMU driver (qemu_driver.c): the same
-//! checks, the same error texts, the same typed parameter names and order. Where libvirt reads
-//! a cgroup that virtsh does not create (per host CPU times), the call says so with libvirt's
-//! words for a missing controller.
+//! checks, the same error texts, the same typed parameter names and order. CPU times come from
+//! QEMU's own cgroup (made by its supervisor, recorded in its status) when it has one; without
+//! one, totals come from /proc, and per host CPU times (which need a cgroup) fail with
+//! libvirt's words for a missing controller.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -936,8 +937,25 @@ fn missing_cpuacct() -> Error {
     Error::invalid_op("cgroup CPUACCT controller is not mounted")
 }
 
+/// QEMU's own cgroup, as its supervisor recorded it; None when QEMU runs without one.
+fn qemu_cgroup(v: &DomainView) -> Option<virtsh_cgroup::Cgroup> {
+    virtsh_cgroup::Cgroup::open(v.status.cgroup.as_deref()?).ok()
+}
+
+/// libvirt's error for per host CPU times on cgroup v2, which has no cpuacct.usage_percpu
+/// (the cgroup v2 backend has no getCpuacctPercpuUsage).
+fn percpu_unsupported_v2() -> Error {
+    Error::new(
+        ErrorKind::OperationUnsupported,
+        "operation 'getCpuacctPercpuUsage' not supported for backend 'cgroup V2'",
+    )
+}
+
 /// The domain's total CPU times (ns): cpu_time, user_time, system_time.
-fn cpu_totals(pid: i32) -> Result<(u64, u64, u64)> {
+fn cpu_totals(v: &DomainView, pid: i32) -> Result<(u64, u64, u64)> {
+    if let Some(t) = qemu_cgroup(v).and_then(|cg| cg.cpu_times().ok()) {
+        return Ok((t.usage_ns, t.user_ns, t.system_ns));
+    }
     if let Some(dir) = dedicated_cpuacct(pid) {
         let usage = std::fs::read_to_string(dir.join("cpuacct.usage"))
             .ok()
@@ -957,12 +975,13 @@ fn cpu_totals(pid: i32) -> Result<(u64, u64, u64)> {
 }
 
 /// virDomainGetCPUStats(dom, NULL, 0, 0, 0, flags): the number of host CPUs the per-CPU
-/// statistics cover. They come from a cgroup of QEMU's own, which virtsh does not make yet.
+/// statistics cover. They come from QEMU's own cgroup (also on cgroup v2, where libvirt
+/// counts the CPUs and only fails when reading them).
 pub(super) fn cpu_stats_count(drv: &QemuDriver, dom: &Domain, flags: u32) -> Result<u32> {
     check_flags(flags, TYPED_PARAM_STRING_OKAY, "qemuDomainGetCPUStats")?;
     let v = drv.view_of(dom)?;
     let pid = qemu_pid(&v).map_err(|_| not_running())?;
-    if dedicated_cpuacct(pid).is_none() {
+    if qemu_cgroup(&v).is_none() && dedicated_cpuacct(pid).is_none() {
         return Err(missing_cpuacct());
     }
     Ok(host_cpu_count() as u32)
@@ -970,7 +989,7 @@ pub(super) fn cpu_stats_count(drv: &QemuDriver, dom: &Domain, flags: u32) -> Res
 
 /// qemuDomainGetCPUStats: the totals (`start_cpu` -1: cpu_time, user_time, system_time, from
 /// the cgroup when QEMU has one, else from /proc as libvirt's domstats does), or per host CPU
-/// (cpu_time, from a cgroup only).
+/// (cpu_time, from a cgroup only: cpuacct.usage_percpu of cgroup v1).
 pub(super) fn cpu_stats(
     drv: &QemuDriver,
     dom: &Domain,
@@ -988,15 +1007,17 @@ pub(super) fn cpu_stats(
                 "ncpus in virDomainGetCPUStats must be 1 when start_cpu is -1",
             ));
         }
-        let (total, user, sys) = cpu_totals(pid)?;
+        let (total, user, sys) = cpu_totals(&v, pid)?;
         return Ok(vec![vec![
             ull("cpu_time", total),
             ull("user_time", user),
             ull("system_time", sys),
         ]]);
     }
-    let Some(dir) = dedicated_cpuacct(pid) else {
-        return Err(missing_cpuacct());
+    let cgroup = qemu_cgroup(&v);
+    let dir = match &cgroup {
+        Some(_) => None,
+        None => Some(dedicated_cpuacct(pid).ok_or_else(missing_cpuacct)?),
     };
     let max = host_cpu_count();
     if start_cpu < 0 || start_cpu as usize >= max {
@@ -1005,11 +1026,18 @@ pub(super) fn cpu_stats(
             max.saturating_sub(1)
         )));
     }
-    let percpu: Vec<u64> = std::fs::read_to_string(dir.join("cpuacct.usage_percpu"))
-        .map_err(|e| Error::internal(format!("cannot read cpuacct.usage_percpu: {e}")))?
-        .split_whitespace()
-        .filter_map(|s| s.parse().ok())
-        .collect();
+    let percpu: Vec<u64> = match (&cgroup, dir) {
+        (Some(cg), _) => cg.cpu_usage_percpu_ns().map_err(|e| match e {
+            virtsh_cgroup::CgroupError::PerCpuUnsupported { .. } => percpu_unsupported_v2(),
+            e => Error::internal(e.to_string()),
+        })?,
+        (None, Some(dir)) => std::fs::read_to_string(dir.join("cpuacct.usage_percpu"))
+            .map_err(|e| Error::internal(format!("cannot read cpuacct.usage_percpu: {e}")))?
+            .split_whitespace()
+            .filter_map(|s| s.parse().ok())
+            .collect(),
+        (None, None) => return Err(missing_cpuacct()),
+    };
     let start = start_cpu as usize;
     let end = (start + ncpus as usize).min(max);
     Ok((start..end)
@@ -1155,7 +1183,7 @@ fn one_record(drv: &QemuDriver, dom: &Domain, stats: u32) -> Option<DomainStatsR
         .then(|| v.status.qemu.map(|q| q.pid))
         .flatten();
     if stats & sg::CPU_TOTAL != 0 {
-        if let Some(st) = pid.and_then(|pid| cpu_totals(pid).ok()) {
+        if let Some(st) = pid.and_then(|pid| cpu_totals(&v, pid).ok()) {
             p.push(ull("cpu.time", st.0));
             p.push(ull("cpu.user", st.1));
             p.push(ull("cpu.system", st.2));

@@ -96,6 +96,16 @@ impl DomainRuntime {
     }
 }
 
+/// Remove the cgroup a guest ran in (`rel`, as recorded in its status), once QEMU is gone.
+/// A group that is already gone is fine; anything else is returned to be logged.
+pub fn remove_guest_cgroup(rel: &str) -> Result<(), String> {
+    match virtsh_cgroup::Cgroup::open(rel) {
+        Ok(cg) => cg.remove().map_err(|e| e.to_string()),
+        Err(virtsh_cgroup::CgroupError::NotFound { .. }) => Ok(()),
+        Err(e) => Err(format!("cannot remove QEMU's cgroup: {e}")),
+    }
+}
+
 /// The supervisor's hold on `NAME.alive`: an exclusive flock for as long as it lives.
 #[derive(Debug)]
 pub struct AliveLock {

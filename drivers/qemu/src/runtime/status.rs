@@ -27,6 +27,10 @@ pub struct DomainStatus {
     /// Set by `create --autodestroy`: the guest ends with this process.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autodestroy: Option<super::ProcessIdentity>,
+    /// QEMU's cgroup, relative to the top of each hierarchy (`virtsh/qemu/vm1-1`), when its
+    /// supervisor could make one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<String>,
 }
 
 impl DomainStatus {
@@ -39,6 +43,7 @@ impl DomainStatus {
             qemu: None,
             started: 0,
             autodestroy: None,
+            cgroup: None,
         }
     }
 

@@ -94,15 +94,19 @@ pub(super) fn boot(args: &Args, paths: &StatePaths) -> Result<Supervisor, Error>
         .map_err(|e| e.api_error("domain_definition", &xml))?;
     let id = args.id;
     let result = start_qemu(args, paths, &rt, &mut def);
-    let (child, qmp) = match result {
+    let (child, qmp, cgroup) = match result {
         Ok(x) => x,
         Err(e) => {
             rt.remove_live_files();
             return Err(e);
         }
     };
-    let qemu = ProcessIdentity::of(child.id() as i32)
-        .ok_or_else(|| failed("QEMU exited during startup".into()))?;
+    let Some(qemu) = ProcessIdentity::of(child.id() as i32) else {
+        if let Some(cg) = &cgroup {
+            let _ = cg.remove();
+        }
+        return Err(failed("QEMU exited during startup".into()));
+    };
     let status = DomainStatus {
         state: if args.paused { st::PAUSED } else { st::RUNNING },
         reason: if args.paused {
@@ -114,6 +118,7 @@ pub(super) fn boot(args: &Args, paths: &StatePaths) -> Result<Supervisor, Error>
         qemu: Some(qemu),
         started: now_secs(),
         autodestroy: args.autodestroy,
+        cgroup: cgroup.as_ref().map(|c| c.path().to_string()),
     };
     let pidfd = pidfd_open(qemu.pid).map_err(|e| failed(format!("pidfd_open: {e}")))?;
     let sup = Supervisor::new(
@@ -136,7 +141,14 @@ fn start_qemu(
     paths: &StatePaths,
     rt: &DomainRuntime,
     def: &mut DomainDef,
-) -> Result<(std::process::Child, crate::qmp::QmpClient), Error> {
+) -> Result<
+    (
+        std::process::Child,
+        crate::qmp::QmpClient,
+        Option<virtsh_cgroup::Cgroup>,
+    ),
+    Error,
+> {
     let (emulator, accel) = emulator_and_accel(def)?;
     let caps = caps_cache(paths)
         .get(&emulator)
@@ -211,16 +223,44 @@ fn start_qemu(
     })?;
     // QEMU holds the taps now; when it ends, the kernel removes them.
     drop(taps);
+    // Its vCPUs have not run yet: from here on, all of QEMU's CPU time is in its cgroup.
+    let cgroup = join_cgroup(&args.name, args.id, child.id() as i32);
     record_ptys(&mut qmp, def);
     if !args.paused {
         if let Err(e) = qmp.execute("cont", Value::Null) {
             let mut child = child;
             let _ = child.kill();
             let _ = child.wait();
+            if let Some(cg) = &cgroup {
+                let _ = cg.remove();
+            }
             return Err(Error::internal(format!("cannot start the vCPUs: {e}")));
         }
     }
-    Ok((child, qmp))
+    Ok((child, qmp, cgroup))
+}
+
+/// Make QEMU's own cgroup, `virtsh/qemu/NAME-ID` (the name escaped as libvirt's machine names
+/// are), and move QEMU into it. The groups of guests whose supervisor was killed along with
+/// QEMU (nobody removed them) are swept first. Without a group (not root, a read-only or
+/// missing cgroup file system), the guest runs as it is and its statistics come from /proc:
+/// the reason goes to the domain's log.
+fn join_cgroup(name: &str, id: i32, pid: i32) -> Option<virtsh_cgroup::Cgroup> {
+    let leaf = format!("{}-{id}", virtsh_cgroup::escape_name(name));
+    let made = virtsh_cgroup::Layout::detect().and_then(|layout| {
+        virtsh_cgroup::sweep_empty(&layout, &["qemu"]);
+        virtsh_cgroup::Cgroup::create_with_pid(&layout, &["qemu", &leaf], pid)
+    });
+    match made {
+        Ok(cg) => Some(cg),
+        Err(e) => {
+            eprintln!(
+                "{}: warning: QEMU runs without a cgroup of its own: {e}",
+                timestamp()
+            );
+            None
+        }
+    }
 }
 
 /// Open the tap device of each `<interface>` that needs one (`bridge`, `ethernet`), in the

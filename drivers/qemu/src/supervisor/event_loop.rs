@@ -554,6 +554,34 @@ impl Supervisor {
                     .map(Value::String)
                     .map_err(|e| qmp_error("the command", timeout, e))
             }
+            Request::AttachTap {
+                template,
+                bridge,
+                mac,
+                fdname,
+            } => {
+                let net_err = |e: virtsh_network::TapError| {
+                    Error::new(ErrorKind::OperationFailed, e.to_string())
+                };
+                let tap = virtsh_network::Tap::create(template.as_deref().unwrap_or("vnet%d"))
+                    .map_err(net_err)?;
+                if let Some(m) = mac.as_deref().and_then(virtsh_xml::domain::parse_mac) {
+                    tap.set_host_mac(m).map_err(net_err)?;
+                }
+                match &bridge {
+                    Some(b) => tap.attach_to_bridge(b).map_err(net_err)?,
+                    None => tap.up().map_err(net_err)?,
+                }
+                let qmp = self
+                    .qmp
+                    .as_mut()
+                    .ok_or_else(|| Error::invalid_op("domain is not running"))?;
+                let timeout = qmp.timeout();
+                qmp.execute_with_fd("getfd", json!({ "fdname": fdname }), tap.fd().as_raw_fd())
+                    .map_err(|e| qmp_error("'getfd'", timeout, e))?;
+                // QEMU has its copy now; ours closes as `tap` goes out of scope.
+                Ok(json!({ "name": tap.name() }))
+            }
             Request::Hmp { command } => {
                 self.qmp_call("human-monitor-command", json!({ "command-line": command }))
             }
@@ -620,6 +648,12 @@ impl Supervisor {
             }
         } else {
             eprintln!("{}: QEMU ended", timestamp());
+        }
+        // QEMU is gone (reaped, or not our child after a re-attach): its cgroup goes too.
+        if let Some(rel) = self.status.cgroup.take() {
+            if let Err(e) = crate::runtime::remove_guest_cgroup(&rel) {
+                eprintln!("{}: {e}", timestamp());
+            }
         }
         // Events QEMU sent just before exiting (SHUTDOWN) decide the reason.
         if let Some(mut q) = self.qmp.take() {

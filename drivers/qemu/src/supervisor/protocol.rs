@@ -21,6 +21,14 @@ pub enum Request {
     /// A caller's own QMP command object, answered with QEMU's reply line as text (errors
     /// included): qemu-monitor-command.
     QmpPassthrough { command: Value },
+    /// Open a tap for a NIC being plugged in (on `bridge` when given), hand it to QEMU as
+    /// `fdname` (`getfd`), and answer its name: `{"name": "vnet1"}`.
+    AttachTap {
+        template: Option<String>,
+        bridge: Option<String>,
+        mac: Option<String>,
+        fdname: String,
+    },
     /// A human monitor command line; the text it printed.
     Hmp { command: String },
     /// A guest agent command, waiting up to `timeout_ms` for the agent.
