@@ -234,7 +234,11 @@ fn a_reattached_supervisor_keeps_the_group() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(env.state(&name), "shut off (crashed)");
     for d in &dirs {
-        assert!(!d.exists(), "{} left after the crash was recorded", d.display());
+        assert!(
+            !d.exists(),
+            "{} left after the crash was recorded",
+            d.display()
+        );
     }
     // The next start sweeps the empty group (or reuses it, when it gets the same id).
     env.ok(&["start", &name]);

@@ -404,3 +404,55 @@ fn the_list_index_follows_edits_made_behind_its_back() {
     assert_eq!(String::from_utf8_lossy(&o.stdout), "\n");
     assert!(String::from_utf8_lossy(&o.stderr).contains(&format!("etc/{name}.xml")));
 }
+
+#[test]
+fn rename_edit_and_graceful_destroy() {
+    if tiny_guest("rename_edit_and_graceful_destroy").is_none() {
+        return;
+    }
+    let env = Embed::new("ren");
+    let name = unique_name("ren");
+    let new = format!("{name}-new");
+    env.define(&name, &bare_xml(&name, ""));
+    let uuid = env.ok(&["domuuid", &name]);
+    env.ok(&["autostart", &name]);
+    assert_eq!(
+        env.ok(&["domrename", &name, &new]),
+        "Domain successfully renamed\n\n"
+    );
+    assert_eq!(env.ok(&["domuuid", &new]), uuid);
+    assert!(env
+        .ok(&["dominfo", &new])
+        .contains("Autostart:      enable"));
+    assert!(!env.run(&["domstate", &name]).status.success());
+
+    // edit: the persistent definition, through $EDITOR, as virsh does.
+    let out = env
+        .cmd(&["edit", &new])
+        .env("EDITOR", "sed -i s/65536/98304/")
+        .env_remove("VISUAL")
+        .output()
+        .expect("edit");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("Domain '{new}' XML configuration edited.\n\n")
+    );
+    assert!(env
+        .ok(&["dominfo", &new])
+        .contains("Max memory:     98304 KiB"));
+
+    env.ok(&["start", &new]);
+    assert!(env
+        .err(&["domrename", &new, "x"])
+        .contains("cannot rename active domain"));
+    assert_eq!(
+        env.ok(&["destroy", "--graceful", &new]),
+        format!("Domain '{new}' destroyed\n\n")
+    );
+    assert_eq!(env.state(&new), "shut off (destroyed)");
+}
