@@ -728,7 +728,8 @@ pub fn parse_cpu_stat(text: &str) -> Option<CpuTimes> {
     })
 }
 
-fn clock_ticks_per_sec() -> u64 {
+/// The kernel's clock tick rate (`USER_HZ`), the unit of cpuacct.stat and /proc/PID/stat times.
+pub fn clock_ticks_per_sec() -> u64 {
     // SAFETY: sysconf has no preconditions.
     let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     if t > 0 {

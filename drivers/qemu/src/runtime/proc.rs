@@ -67,15 +67,8 @@ pub fn process_cpu_time_ns(pid: i32) -> io::Result<u64> {
     Ok(ticks.saturating_mul(1_000_000_000) / clock_ticks_per_sec())
 }
 
-pub fn clock_ticks_per_sec() -> u64 {
-    // SAFETY: sysconf has no preconditions.
-    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if t > 0 {
-        t as u64
-    } else {
-        100
-    }
-}
+/// The clock tick rate, shared with the cgroup counters.
+pub use virtsh_cgroup::clock_ticks_per_sec;
 
 #[cfg(test)]
 mod tests {
