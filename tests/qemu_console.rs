@@ -270,3 +270,35 @@ fn console_relays_the_serial_port_of_a_real_guest() {
         "error: The domain is not running\n"
     );
 }
+
+#[test]
+fn start_and_create_with_console_attach_at_once() {
+    let Some(guest) = tiny_guest("start_and_create_with_console_attach_at_once") else {
+        return;
+    };
+    let env = Embed::new("conat");
+    let name = unique_name("conat");
+    env.define(&name, &guest_xml(&guest, &name));
+    // start --console: the message, then the console from the first byte of boot.
+    let mut s = Session::start(&env, &["start", "--console", &name]);
+    s.wait_for(&format!("Domain '{name}' started"), None);
+    s.wait_for("Connected to domain", None);
+    s.wait_for("TINYGUEST READY", None);
+    s.send(&[0x1d]);
+    assert_eq!(s.wait_exit(Duration::from_secs(5)), 0);
+    env.ok(&["destroy", &name]);
+
+    // create --console of a transient copy.
+    let other = unique_name("conat");
+    let path = env.root.join("t.xml");
+    std::fs::write(&path, guest_xml(&guest, &other)).expect("write");
+    let mut s = Session::start(
+        &env,
+        &["create", "--console", path.to_str().expect("utf-8")],
+    );
+    s.wait_for(&format!("Domain '{other}' created from"), None);
+    s.wait_for("TINYGUEST READY", None);
+    s.send(&[0x1d]);
+    assert_eq!(s.wait_exit(Duration::from_secs(5)), 0);
+    env.ok(&["destroy", &other]);
+}

@@ -7,7 +7,7 @@
 //! - `mod.rs`: opening, the per-domain view ([`DomainView`]) with reconciliation of a dead
 //!   supervisor, errors.
 //! - `domain.rs`: the `DomainDriver` calls: definitions and lifecycle itself, the rest handed to
-//!   `stats.rs` (counters), `guest.rs` (the guest agent), `hotplug.rs` (device and resource
+//!   `stats/` (counters), `guest.rs` (the guest agent), `hotplug/` (device and resource
 //!   changes) and `display.rs` (screen and keyboard).
 //! - `host.rs`: the `HostDriver` calls.
 
