@@ -18,6 +18,7 @@ mod guest;
 mod host;
 mod hotplug;
 mod index;
+mod lifecycle;
 mod monitor;
 mod stats;
 
