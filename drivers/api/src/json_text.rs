@@ -18,14 +18,17 @@ pub fn reformat(text: &str, pretty: bool) -> Option<String> {
     if p.i != p.s.len() {
         return None;
     }
+    Some(print(&v, pretty))
+}
+
+/// `v` as [`reformat`] prints it.
+fn print(v: &Json, pretty: bool) -> String {
     let mut out = String::new();
+    write(v, pretty.then_some(0), &mut out);
     if pretty {
-        write_pretty(&v, 0, &mut out);
         out.push('\n');
-    } else {
-        write_compact(&v, &mut out);
     }
-    Some(out)
+    out
 }
 
 /// The text of member `key` of the top-level object in `text`, compact (or pretty), in order.
@@ -38,14 +41,7 @@ pub fn member(text: &str, key: &str, pretty: bool) -> Option<String> {
         return None;
     };
     let (_, v) = members.into_iter().find(|(k, _)| k == key)?;
-    let mut out = String::new();
-    if pretty {
-        write_pretty(&v, 0, &mut out);
-        out.push('\n');
-    } else {
-        write_compact(&v, &mut out);
-    }
-    Some(out)
+    Some(print(&v, pretty))
 }
 
 enum Json {
@@ -177,72 +173,44 @@ fn write_str(s: &str, out: &mut String) {
     out.push('"');
 }
 
-fn write_compact(v: &Json, out: &mut String) {
-    match v {
-        Json::Atom(a) => out.push_str(a),
-        Json::Str(s) => write_str(s, out),
-        Json::Array(items) => {
-            out.push('[');
-            for (n, item) in items.iter().enumerate() {
-                if n > 0 {
-                    out.push(',');
-                }
-                write_compact(item, out);
-            }
-            out.push(']');
-        }
-        Json::Object(members) => {
-            out.push('{');
-            for (n, (k, item)) in members.iter().enumerate() {
-                if n > 0 {
-                    out.push(',');
-                }
-                write_str(k, out);
-                out.push(':');
-                write_compact(item, out);
-            }
-            out.push('}');
-        }
-    }
-}
-
-/// yajl's beautifier: a container opens with a newline, each element is indented by its depth,
-/// elements are separated by `,` and a newline, and the container closes with a newline and
-/// the closer at the depth of the container (so an empty one spans an empty line).
-fn write_pretty(v: &Json, depth: usize, out: &mut String) {
+/// Print `v` compact (`depth` None) or as yajl's beautifier at `depth`: a container opens with
+/// a newline, each element is indented by its depth, elements are separated by `,` and a
+/// newline, and the container closes with a newline and the closer at the container's depth
+/// (so an empty one spans an empty line).
+fn write(v: &Json, depth: Option<usize>, out: &mut String) {
+    let (open, close, items): (char, char, Vec<(Option<&str>, &Json)>) = match v {
+        Json::Atom(a) => return out.push_str(a),
+        Json::Str(s) => return write_str(s, out),
+        Json::Array(items) => ('[', ']', items.iter().map(|i| (None, i)).collect()),
+        Json::Object(members) => (
+            '{',
+            '}',
+            members.iter().map(|(k, i)| (Some(k.as_str()), i)).collect(),
+        ),
+    };
     let indent = |n: usize, out: &mut String| out.push_str(&"  ".repeat(n));
-    match v {
-        Json::Atom(a) => out.push_str(a),
-        Json::Str(s) => write_str(s, out),
-        Json::Array(items) => {
-            out.push_str("[\n");
-            for (n, item) in items.iter().enumerate() {
-                if n > 0 {
-                    out.push_str(",\n");
-                }
-                indent(depth + 1, out);
-                write_pretty(item, depth + 1, out);
-            }
-            out.push('\n');
-            indent(depth, out);
-            out.push(']');
-        }
-        Json::Object(members) => {
-            out.push_str("{\n");
-            for (n, (k, item)) in members.iter().enumerate() {
-                if n > 0 {
-                    out.push_str(",\n");
-                }
-                indent(depth + 1, out);
-                write_str(k, out);
-                out.push_str(": ");
-                write_pretty(item, depth + 1, out);
-            }
-            out.push('\n');
-            indent(depth, out);
-            out.push('}');
-        }
+    out.push(open);
+    if depth.is_some() {
+        out.push('\n');
     }
+    for (n, (key, item)) in items.into_iter().enumerate() {
+        if n > 0 {
+            out.push_str(if depth.is_some() { ",\n" } else { "," });
+        }
+        if let Some(d) = depth {
+            indent(d + 1, out);
+        }
+        if let Some(k) = key {
+            write_str(k, out);
+            out.push_str(if depth.is_some() { ": " } else { ":" });
+        }
+        write(item, depth.map(|d| d + 1), out);
+    }
+    if let Some(d) = depth {
+        out.push('\n');
+        indent(d, out);
+    }
+    out.push(close);
 }
 
 #[cfg(test)]

@@ -15,17 +15,33 @@ mod native;
 const LIB_VERSION: u64 = 9_000_000;
 
 impl QemuDriver {
+    /// The capabilities of `binary`: from this connection's memory while the binary is the
+    /// same file (a chain of a thousand `define`s reads the cache file once), else from the
+    /// capabilities cache (which probes when it must).
+    pub(crate) fn caps_for(
+        &self,
+        binary: &Path,
+    ) -> std::result::Result<QemuCaps, crate::caps::CapsError> {
+        let key = crate::caps::BinaryKey::of(binary).ok();
+        let mut memo = self.caps.lock().unwrap_or_else(|p| p.into_inner());
+        if let (Some(key), Some(c)) = (&key, memo.get(binary)) {
+            if &c.key == key {
+                return Ok(c.clone());
+            }
+        }
+        let caps = caps_cache(&self.paths).get(binary)?.caps;
+        memo.insert(binary.to_path_buf(), caps.clone());
+        Ok(caps)
+    }
+
     fn default_caps(&self) -> Result<crate::caps::QemuCaps> {
         let emulator = default_emulator();
-        caps_cache(&self.paths)
-            .get(&emulator)
-            .map(|l| l.caps)
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::InternalError,
-                    format!("Cannot find suitable emulator for x86_64: {e}"),
-                )
-            })
+        self.caps_for(&emulator).map_err(|e| {
+            Error::new(
+                ErrorKind::InternalError,
+                format!("Cannot find suitable emulator for x86_64: {e}"),
+            )
+        })
     }
 }
 
@@ -82,10 +98,7 @@ impl HostDriver for QemuDriver {
         // x86_64 binary.
         let i386 = emulator.with_file_name("qemu-system-i386");
         let i686 = if i386.is_file() {
-            caps_cache(&self.paths)
-                .get(&i386)
-                .ok()
-                .map(|l| (i386.clone(), l.caps))
+            self.caps_for(&i386).ok().map(|c| (i386.clone(), c))
         } else {
             None
         };
@@ -236,15 +249,12 @@ impl QemuDriver {
                 ),
             ));
         }
-        caps_cache(&self.paths)
-            .get(binary)
-            .map(|l| l.caps)
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::InternalError,
-                    format!("Cannot check QEMU binary {}: {e}", binary.display()),
-                )
-            })
+        self.caps_for(binary).map_err(|e| {
+            Error::new(
+                ErrorKind::InternalError,
+                format!("Cannot check QEMU binary {}: {e}", binary.display()),
+            )
+        })
     }
 }
 

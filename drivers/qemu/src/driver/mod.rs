@@ -68,6 +68,8 @@ pub struct QemuDriver {
     /// The UUIDs of persistent definitions, kept across commands (see `index.rs`); loaded
     /// on first use.
     index: std::sync::Mutex<Option<index::UuidIndex>>,
+    /// QEMU capabilities read during this connection, by binary (see `caps_for`).
+    caps: std::sync::Mutex<std::collections::HashMap<PathBuf, crate::caps::QemuCaps>>,
 }
 
 /// What tells one version of a file from the next.
@@ -119,6 +121,7 @@ pub fn open(uri: &Uri) -> Result<QemuDriver> {
         supervisor_exe,
         parsed: std::sync::Mutex::new(std::collections::HashMap::new()),
         index: std::sync::Mutex::new(None),
+        caps: std::sync::Mutex::new(std::collections::HashMap::new()),
     })
 }
 

@@ -4,7 +4,7 @@ use serde_json::Value;
 use virtsh_api::{Error, ErrorKind, Result};
 use virtsh_xml::domain::{Devices, DomainDef};
 
-use crate::cmdline::{Accel, CmdlineEnv};
+use crate::cmdline::CmdlineEnv;
 use crate::driver::QemuDriver;
 
 #[derive(Default)]
@@ -30,16 +30,10 @@ pub(super) fn generate(drv: &QemuDriver, live: &DomainDef, devices: Devices) -> 
         ..devices
     };
     def.os.boot_devs.clear();
-    let emulator = def
-        .devices
-        .emulator
-        .clone()
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(crate::supervisor::boot::default_emulator);
-    let caps = crate::supervisor::boot::caps_cache(&drv.paths)
-        .get(&emulator)
-        .map_err(|e| Error::internal(format!("cannot read QEMU's capabilities: {e}")))?
-        .caps;
+    let (emulator, accel) = crate::supervisor::boot::emulator_and_accel(&def)?;
+    let caps = drv
+        .caps_for(&emulator)
+        .map_err(|e| Error::internal(format!("cannot read QEMU's capabilities: {e}")))?;
     let rt = drv.runtime(&def.name);
     let env = CmdlineEnv {
         monitor_fd: -1,
@@ -53,11 +47,7 @@ pub(super) fn generate(drv: &QemuDriver, live: &DomainDef, devices: Devices) -> 
             .collect(),
         runtime_dir: rt.socket_dir(),
         log_path: drv.log_path(&def.name),
-        accel: if def.virt_type == "kvm" {
-            Accel::Kvm
-        } else {
-            Accel::Tcg
-        },
+        accel,
         sandbox: false,
     };
     let q35 = def
