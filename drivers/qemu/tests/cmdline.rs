@@ -317,25 +317,7 @@ fn real_qemu_name_and_path_with_commas() {
         img.join("s,path=y.log").display()
     );
     let def = parse(&xml);
-    let (listener, sock) = monitor_listener(dir.path());
-    let env = CmdlineEnv {
-        monitor_fd: listener.as_raw_fd(),
-        tap_fds: vec![],
-        runtime_dir: dir.path().into(),
-        log_path: dir.path().join("qemu.log"),
-        accel: Accel::Tcg,
-        sandbox: false,
-    };
-    let args = build(&def, &caps, &env).expect("build");
-    let _guard = start(&qemu, &args, listener.as_raw_fd(), &env.log_path);
-    let stream = UnixStream::connect(&sock).expect("connect");
-    drop(listener);
-    let mut qmp = QmpClient::connect(stream, TIMEOUT).unwrap_or_else(|e| {
-        panic!(
-            "QMP: {e}: {}",
-            std::fs::read_to_string(&env.log_path).unwrap_or_default()
-        )
-    });
+    let (_guard, mut qmp) = run_qemu(&qemu, &def, &caps, dir.path(), false);
     let n = qmp.execute("query-name", Value::Null).expect("query-name");
     assert_eq!(n["name"], name);
     let blocks = qmp
@@ -460,6 +442,37 @@ fn qemu_img(dir: &Path, name: &str, fmt: &str) {
         .status()
         .expect("qemu-img");
     assert!(st.success(), "qemu-img create {name}");
+}
+
+/// Build `def`'s command line (TCG, monitor on a fresh listening socket in `dir`), start QEMU
+/// with it, and connect QMP; QEMU's log is in the panic message if it does not answer.
+fn run_qemu(
+    qemu: &Path,
+    def: &DomainDef,
+    caps: &QemuCaps,
+    dir: &Path,
+    sandbox: bool,
+) -> (QemuGuard, QmpClient) {
+    let (listener, sock) = monitor_listener(dir);
+    let env = CmdlineEnv {
+        monitor_fd: listener.as_raw_fd(),
+        tap_fds: vec![],
+        runtime_dir: dir.into(),
+        log_path: dir.join("qemu.log"),
+        accel: Accel::Tcg,
+        sandbox,
+    };
+    let args = build(def, caps, &env).expect("build");
+    let guard = start(qemu, &args, listener.as_raw_fd(), &env.log_path);
+    let stream = UnixStream::connect(&sock).expect("connect");
+    drop(listener);
+    let qmp = QmpClient::connect(stream, TIMEOUT).unwrap_or_else(|e| {
+        panic!(
+            "QMP: {e}: {}",
+            std::fs::read_to_string(&env.log_path).unwrap_or_default()
+        )
+    });
+    (guard, qmp)
 }
 
 fn start(qemu: &Path, args: &[String], fd: RawFd, log: &Path) -> QemuGuard {
@@ -899,25 +912,7 @@ fn real_qemu_uefi_boots() {
         "a copy of the template"
     );
 
-    let (listener, sock) = monitor_listener(dir.path());
-    let env = CmdlineEnv {
-        monitor_fd: listener.as_raw_fd(),
-        tap_fds: vec![],
-        runtime_dir: dir.path().into(),
-        log_path: dir.path().join("qemu.log"),
-        accel: Accel::Tcg,
-        sandbox: true,
-    };
-    let args = build(&def, &caps, &env).expect("build");
-    let _guard = start(&qemu, &args, listener.as_raw_fd(), &env.log_path);
-    let stream = UnixStream::connect(&sock).expect("connect");
-    drop(listener);
-    let mut qmp = QmpClient::connect(stream, TIMEOUT).unwrap_or_else(|e| {
-        panic!(
-            "QMP: {e}: {}",
-            std::fs::read_to_string(&env.log_path).unwrap_or_default()
-        )
-    });
+    let (_guard, mut qmp) = run_qemu(&qemu, &def, &caps, dir.path(), true);
     qmp.execute("cont", Value::Null).expect("cont");
     // The firmware runs: the guest stays running, and OVMF writes its variables (boot options,
     // ...) into this guest's NVRAM copy; the template is untouched.
@@ -930,7 +925,7 @@ fn real_qemu_uefi_boots() {
             st["status"],
             "running",
             "{st}: {}",
-            std::fs::read_to_string(&env.log_path).unwrap_or_default()
+            std::fs::read_to_string(dir.path().join("qemu.log")).unwrap_or_default()
         );
         if std::fs::read(&nv).unwrap() != before {
             break;
