@@ -163,7 +163,7 @@ fn disks_media_and_nics_live_and_config() {
     );
     assert!(env
         .err(&["attach-interface", &name, "network", "default", "--live"])
-        .contains("hotplug of interface type of network is not implemented yet"));
+        .contains("no network with matching name 'default'"));
     let nic = env.root.join("nic.xml");
     std::fs::write(
         &nic,

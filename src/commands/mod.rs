@@ -15,6 +15,7 @@ pub mod jobinfo;
 pub mod lifecycle;
 pub mod managedsave;
 pub mod monitor;
+pub mod netevent;
 pub mod netupdate;
 pub mod network;
 pub mod nodestats;
@@ -79,6 +80,7 @@ pub fn handler(name: &str) -> Option<Handler> {
         "edit" => crate::commands::edit::cmd_edit,
         // network.rs, pool.rs, volume.rs, host.rs, interface.rs, snapshot.rs
         "net-list" => network::cmd_net_list,
+        "net-event" => netevent::cmd_net_event,
         "net-info" => network::cmd_net_info,
         "net-dumpxml" => network::cmd_net_dumpxml,
         "net-define" => network::cmd_net_define,

@@ -452,9 +452,15 @@ pub fn domain_tree(sh: &Shell, cmd: &ParsedCmd, flags: u32) -> Result<(Domain, E
     Ok((dom, root))
 }
 
+/// virsh's `string(./CHILD/@a|./CHILD/@b|...)`: an XPath union is in document order, so the
+/// first of those attributes as the element has them (a live network NIC's `<source
+/// network='default' bridge='virbr0'/>` gives the network).
 fn first_attr(el: &Element, child: &str, attrs: &[&str]) -> Option<String> {
     let c = el.child(child)?;
-    attrs.iter().find_map(|a| c.attr(a).map(str::to_string))
+    c.attrs
+        .iter()
+        .find(|(name, _)| attrs.contains(&name.as_str()))
+        .map(|(_, v)| v.clone())
 }
 
 #[derive(Serialize)]

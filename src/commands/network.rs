@@ -170,10 +170,14 @@ struct NetInfo {
     persistent: Option<bool>,
     autostart: Option<bool>,
     bridge: Option<String>,
+    /// What is wrong with it on the host (embedded driver only; empty when healthy).
+    problems: Vec<String>,
 }
 
-/// `net-info`. JSON: `{"name", "uuid", "active", "persistent", "autostart", "bridge"}`, each
-/// but the first two null when the driver cannot tell.
+/// `net-info`. JSON: `{"name", "uuid", "active", "persistent", "autostart", "bridge",
+/// "problems"}`, each but the first two null when the driver cannot tell. Problems (a dead
+/// dnsmasq, a missing bridge) are `warning:` lines on stderr in text mode, so the lines
+/// scripts parse stay virsh's.
 pub fn cmd_net_info(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let net = network(sh, cmd)?;
     let conn = sh.conn()?;
@@ -184,6 +188,7 @@ pub fn cmd_net_info(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         persistent: conn.network_is_persistent(&net).ok(),
         autostart: conn.network_autostart(&net).ok(),
         bridge: conn.network_bridge_name(&net).ok(),
+        problems: conn.network_health(&net).unwrap_or_default(),
     };
     if sh.json() {
         return sh.print_json(&info);
@@ -201,6 +206,9 @@ pub fn cmd_net_info(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         line("Bridge:", b);
     }
     sh.print(&o);
+    for p in &info.problems {
+        eprintln!("warning: {p}");
+    }
     Ok(())
 }
 

@@ -89,7 +89,7 @@ pub fn cmd_qemu_monitor_command(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
 }
 
 /// vshCommandOptTimeoutToMs: a positive number of seconds.
-fn timeout_option(cmd: &ParsedCmd) -> Result<Option<Duration>, CmdError> {
+pub(crate) fn timeout_option(cmd: &ParsedCmd) -> Result<Option<Duration>, CmdError> {
     match opt_int(cmd, "timeout")? {
         None => Ok(None),
         Some(t) if t > 0 && t <= i32::MAX / 1000 => Ok(Some(Duration::from_secs(t as u64))),
@@ -101,14 +101,14 @@ fn timeout_option(cmd: &ParsedCmd) -> Result<Option<Duration>, CmdError> {
 }
 
 /// virTimeStringNowRaw: `2026-11-28 10:00:00.123+0000`.
-fn timestamp_now() -> String {
+pub(crate) fn timestamp_now() -> String {
     chrono::Utc::now()
         .format("%Y-%m-%d %H:%M:%S%.3f+0000")
         .to_string()
 }
 
 /// How a watch ended, and virsh's closing lines.
-fn finish_watch(sh: &mut Shell, timed_out: bool, count: usize) -> CmdResult {
+pub(crate) fn finish_watch(sh: &mut Shell, timed_out: bool, count: usize) -> CmdResult {
     if timed_out {
         sh.print("event loop timed out\n");
     }

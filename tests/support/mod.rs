@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod netns;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -70,6 +72,8 @@ pub struct Embed {
     pub uri: String,
     /// Extra environment for every command (e.g. VIRTSH_QMP_TIMEOUT_MS).
     pub env: Vec<(String, String)>,
+    /// The network namespace every command runs in (network tests), or the test's own.
+    pub netns: Option<String>,
 }
 
 impl Embed {
@@ -88,11 +92,20 @@ impl Embed {
             root,
             uri,
             env: Vec::new(),
+            netns: None,
         }
     }
 
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_virtsh"));
+        let virtsh = env!("CARGO_BIN_EXE_virtsh");
+        let mut c = match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, virtsh]);
+                c
+            }
+            None => Command::new(virtsh),
+        };
         c.arg("-c").arg(&self.uri).args(args).stdin(Stdio::null());
         c.env_remove("VIRSH_DEFAULT_CONNECT_URI")
             .env_remove("LIBVIRT_DEFAULT_URI");

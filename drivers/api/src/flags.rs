@@ -1,5 +1,20 @@
 //! Flag values exactly as libvirt defines them, so they cross the RPC protocol unchanged.
 
+use crate::error::{Error, ErrorKind, Result};
+
+/// virCheckFlags: refuse bits outside `supported` with libvirt's exact message, naming the
+/// driver function (`testNetworkUpdate`, `networkUpdate` ...) as libvirt does.
+pub fn check(flags: u32, supported: u32, func: &str) -> Result<()> {
+    let extra = flags & !supported;
+    if extra != 0 {
+        return Err(Error::raw(
+            ErrorKind::InvalidArg,
+            format!("unsupported flags (0x{extra:x}) in function {func}"),
+        ));
+    }
+    Ok(())
+}
+
 pub mod list_domains {
     pub const ACTIVE: u32 = 1 << 0;
     pub const INACTIVE: u32 = 1 << 1;

@@ -1,7 +1,7 @@
 //! Calls on virtual networks (virNetwork*).
 
 use crate::error::{Error, Result};
-use crate::types::{DhcpLease, Network};
+use crate::types::{DhcpLease, Network, NetworkEvent, NetworkPort};
 use uuid::Uuid;
 
 pub trait NetworkDriver {
@@ -47,6 +47,12 @@ pub trait NetworkDriver {
     fn network_bridge_name(&self, _net: &Network) -> Result<String> {
         Err(Error::unsupported("virNetworkGetBridgeName"))
     }
+    /// What is wrong with an active network on the host (a DHCP server that died, a bridge
+    /// that is gone), for `net-info` to warn about. Not a libvirt call: its daemon repairs
+    /// these itself, and virtsh has no daemon.
+    fn network_health(&self, _net: &Network) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
     /// virNetworkUpdate: `command` is flags::net_update_command, `section`
     /// flags::net_update_section, `parent_index` -1 for "the one that fits".
     fn update_network(
@@ -68,5 +74,35 @@ pub trait NetworkDriver {
         _flags: u32,
     ) -> Result<Vec<DhcpLease>> {
         Err(Error::unsupported("virNetworkGetDHCPLeases"))
+    }
+    /// virNetworkListAllPorts (flags: none defined).
+    fn list_network_ports(&self, _net: &Network, _flags: u32) -> Result<Vec<NetworkPort>> {
+        Err(Error::unsupported("virNetworkListAllPorts"))
+    }
+    /// virNetworkPortLookupByUUID
+    fn lookup_network_port(&self, _net: &Network, _uuid: &Uuid) -> Result<NetworkPort> {
+        Err(Error::unsupported("virNetworkPortLookupByUUID"))
+    }
+    /// virNetworkPortCreateXML (flags: VIR_NETWORK_PORT_CREATE_RECLAIM 1, _VALIDATE 2).
+    fn create_network_port(&self, _net: &Network, _xml: &str, _flags: u32) -> Result<NetworkPort> {
+        Err(Error::unsupported("virNetworkPortCreateXML"))
+    }
+    /// virNetworkPortGetXMLDesc
+    fn network_port_xml(&self, _port: &NetworkPort, _flags: u32) -> Result<String> {
+        Err(Error::unsupported("virNetworkPortGetXMLDesc"))
+    }
+    /// virNetworkPortDelete
+    fn delete_network_port(&self, _port: &NetworkPort, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virNetworkPortDelete"))
+    }
+    /// Lifecycle events of one network (or all with `None`) until `timeout` passes or `sink`
+    /// returns false (`net-event`): virConnectNetworkEventRegisterAny and its event loop.
+    fn network_events(
+        &self,
+        _net: Option<&Network>,
+        _timeout: Option<std::time::Duration>,
+        _sink: &mut dyn FnMut(NetworkEvent) -> bool,
+    ) -> Result<()> {
+        Err(Error::unsupported("virConnectNetworkEventRegisterAny"))
     }
 }

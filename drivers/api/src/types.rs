@@ -26,6 +26,25 @@ pub struct Network {
     pub uuid: Uuid,
 }
 
+/// A port of a virtual network (virNetworkPort): where one guest NIC is plugged in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NetworkPort {
+    pub network: Network,
+    pub uuid: Uuid,
+}
+
+/// A network event (virConnectNetworkEventRegisterAny). libvirt 9.0 has one kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetworkEvent {
+    /// VIR_NETWORK_EVENT_ID_LIFECYCLE: virNetworkEventLifecycleType (0 defined, 1 undefined,
+    /// 2 started, 3 stopped) and its (always 0) detail.
+    Lifecycle {
+        network: Network,
+        event: i32,
+        detail: i32,
+    },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoragePool {
     pub name: String,

@@ -1,10 +1,21 @@
 //! virtsh-network owns the host side of guest networking (ARCHITECTURE.md, "Layers and
 //! rules": the local hypervisor drivers use it for host resources).
 //!
-//! So far: [`tap`], the tap devices that connect a guest NIC to a host bridge (`<interface
-//! type='bridge'>`) or stand alone (`type='ethernet'`). Virtual networks (bridges, dnsmasq,
-//! nftables or iptables) are still to come (issue 5).
+//! - [`driver`]: the network driver itself ([`NetworkHost`]): definitions, state, and the
+//!   virNetwork* calls of the local connections.
+//! - [`bridge`]: host bridges, their addresses and forwarding sysctls, through netlink.
+//! - [`dnsmasq`]: the DHCP and DNS server of a virtual network: its configuration, process and
+//!   leases.
+//! - [`firewall`]: the rules of a virtual network, through nftables or iptables, and the exact
+//!   commands that remove them.
+//! - [`tap`]: the tap devices that connect a guest NIC to a host bridge (`<interface
+//!   type='bridge'>` or `'network'`) or stand alone (`type='ethernet'`).
 
+pub mod bridge;
+pub mod dnsmasq;
+pub mod driver;
+pub mod firewall;
 pub mod tap;
 
+pub use driver::NetworkHost;
 pub use tap::{Tap, TapError};

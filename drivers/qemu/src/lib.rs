@@ -25,7 +25,7 @@ pub mod driver;
 pub mod monitor_fd;
 pub mod qmp;
 pub mod runtime;
-pub mod state;
+pub use virtsh_state as state;
 pub mod supervisor;
 
 pub use driver::{open, QemuDriver};

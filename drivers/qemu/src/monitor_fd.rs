@@ -78,8 +78,12 @@ pub fn create_private_dir(dir: &Path) -> Result<(), MonitorError> {
             expected_uid: me,
         });
     }
-    if meta.mode() & 0o077 != 0 {
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(err)?;
+    // Search permission alone lets nobody list or read anything, and the network driver
+    // gives it to the lib directory above dnsmasq's files (dnsmasq re-reads them as an
+    // unprivileged user): keep it, take away read and write.
+    if meta.mode() & 0o066 != 0 {
+        let mode = 0o700 | (meta.mode() & 0o011);
+        fs::set_permissions(dir, fs::Permissions::from_mode(mode)).map_err(err)?;
     }
     Ok(())
 }

@@ -271,12 +271,7 @@ impl DomainDriver for TestConnection {
                 "virConnectDomainQemuMonitorEventRegister",
             ));
         }
-        match timeout {
-            Some(t) => std::thread::sleep(t),
-            None => loop {
-                std::thread::sleep(std::time::Duration::from_secs(3600));
-            },
-        }
+        wait_for_nothing(timeout);
         Ok(())
     }
 
@@ -587,5 +582,16 @@ impl DomainDriver for TestConnection {
 
     fn snapshot_has_metadata(&self, snap: &DomainSnapshot, flags: u32) -> Result<bool> {
         self.lock().snapshot_has_metadata(snap, flags)
+    }
+}
+
+/// An event wait on the test driver: nothing can happen, so it lasts the timeout (or until
+/// the user interrupts it).
+pub(crate) fn wait_for_nothing(timeout: Option<std::time::Duration>) {
+    match timeout {
+        Some(t) => std::thread::sleep(t),
+        None => loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        },
     }
 }

@@ -20,7 +20,7 @@
 //! `DomainDriver` impl), `domtune.rs` (memory, vCPUs, metadata, statistics), `domguest.rs`
 //! (guest queries and counters: hostname, time, addresses, CPU/block/interface statistics,
 //! control state, disk errors), `snapshot.rs` and `snapxml.rs` (snapshots), `network.rs`,
-//! `netupdate.rs` and `netupdate_dns.rs` (net-update), `storage.rs`, `interface.rs`, and
+//! `netupdate.rs` and `virtsh_xml::network::update_section` (net-update), `storage.rs`, `interface.rs`, and
 //! `xmlconv.rs` (error mapping and the few XML operations done on `virtsh_xml`'s element
 //! trees).
 //!
@@ -35,7 +35,6 @@ mod domtune;
 mod host;
 mod interface;
 mod netupdate;
-mod netupdate_dns;
 mod network;
 mod nodefile;
 mod snapshot;
@@ -45,7 +44,7 @@ mod xmlconv;
 
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
-use virtsh_api::{Error, ErrorKind, NodeInfo, Result, Uri};
+use virtsh_api::{Error, NodeInfo, Result, Uri};
 
 pub(crate) use domstate::DomainObj;
 pub(crate) use interface::IfaceObj;
@@ -157,16 +156,7 @@ pub fn open_default_private() -> Result<TestConnection> {
 }
 
 /// libvirt's `virCheckFlags`: unknown bits are refused, naming the driver function.
-pub(crate) fn check_flags(flags: u32, supported: u32, func: &str) -> Result<()> {
-    let extra = flags & !supported;
-    if extra != 0 {
-        return Err(Error::raw(
-            ErrorKind::InvalidArg,
-            format!("unsupported flags (0x{extra:x}) in function {func}"),
-        ));
-    }
-    Ok(())
-}
+pub(crate) use virtsh_api::flags::check as check_flags;
 
 /// Microseconds since the epoch (`g_get_real_time`), the base of the test driver's fake counters.
 pub(crate) fn real_time_us() -> u64 {

@@ -251,6 +251,18 @@ impl NetworkDriver for TestConnection {
             .network_update(net, command, section, parent_index, xml, flags)
     }
 
+    /// Nothing else can change this connection's networks while the shell waits (the test
+    /// driver lives in this one process), so the wait ends with no event, as virsh's does.
+    fn network_events(
+        &self,
+        _net: Option<&Network>,
+        timeout: Option<std::time::Duration>,
+        _sink: &mut dyn FnMut(virtsh_api::NetworkEvent) -> bool,
+    ) -> Result<()> {
+        crate::domain::wait_for_nothing(timeout);
+        Ok(())
+    }
+
     fn network_bridge_name(&self, net: &Network) -> Result<String> {
         let mut drv = self.lock();
         let i = drv.net_by_name(&net.name)?;

@@ -71,6 +71,12 @@ fn boot_plan(def: &DomainDef) -> BootPlan {
     plan
 }
 
+/// Whether a NIC is backed by a tap virtsh opens (and QEMU gets as a descriptor): a host
+/// bridge's port, a virtual network's port (its bridge), or a bare tap.
+pub fn uses_tap(nic: &virtsh_xml::domain::NetInterface) -> bool {
+    matches!(nic.if_type.as_str(), "bridge" | "ethernet" | "network")
+}
+
 pub fn device_args(
     def: &DomainDef,
     caps: &QemuCaps,
@@ -317,7 +323,7 @@ pub fn device_args(
         let id = format!("hostnet{i}");
         let netdev = match nic.if_type.as_str() {
             "user" => json!({"type": "user", "id": id}),
-            "network" | "bridge" | "ethernet" => {
+            _ if uses_tap(nic) => {
                 let fd = env.tap_fds.get(i).copied().flatten().ok_or_else(|| {
                     CmdlineError::Unsupported(format!(
                         "{what} of type '{}' needs a tap fd opened by virtsh",

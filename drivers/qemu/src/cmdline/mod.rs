@@ -27,6 +27,7 @@ pub(crate) mod devices;
 pub mod escape;
 
 pub use channel::{assign_channel_paths, is_guest_agent, GUEST_AGENT_PORT};
+pub use devices::uses_tap;
 pub mod firmware;
 mod misc_devices;
 

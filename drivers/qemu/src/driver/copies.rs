@@ -11,17 +11,8 @@ use super::{live_parse_options, parse_options, state_error, DomainView, QemuDriv
 const LIVE: u32 = device_modify::LIVE;
 const CONFIG: u32 = device_modify::CONFIG;
 
-/// libvirt's virCheckFlags: refuse flags a call does not know.
-pub(crate) fn check_flags(flags: u32, allowed: u32, func: &str) -> Result<()> {
-    let bad = flags & !allowed;
-    if bad != 0 {
-        return Err(Error::new(
-            ErrorKind::InvalidArg,
-            format!("{func}: unsupported flags (0x{bad:x})"),
-        ));
-    }
-    Ok(())
-}
+/// libvirt's virCheckFlags.
+pub(crate) use virtsh_api::flags::check as check_flags;
 
 /// virDomainObjUpdateModificationImpact: which copies a call changes (live, config).
 pub(crate) fn impact(v: &DomainView, flags: u32) -> Result<(bool, bool)> {

@@ -99,12 +99,7 @@ pub(super) fn screenshot(
     screen: u32,
     flags: u32,
 ) -> Result<Screenshot> {
-    if flags != 0 {
-        return Err(Error::new(
-            ErrorKind::InvalidArg,
-            format!("qemuDomainScreenshot: unsupported flags (0x{flags:x})"),
-        ));
-    }
+    virtsh_api::flags::check(flags, 0, "qemuDomainScreenshot")?;
     let v = drv.view_of(dom)?;
     v.check_active()?;
     if v.def.devices.videos.is_empty() {
@@ -197,12 +192,7 @@ pub(super) fn send_key(
     keycodes: &[u32],
     flags: u32,
 ) -> Result<()> {
-    if flags != 0 {
-        return Err(Error::new(
-            ErrorKind::InvalidArg,
-            format!("qemuDomainSendKey: unsupported flags (0x{flags:x})"),
-        ));
-    }
+    virtsh_api::flags::check(flags, 0, "qemuDomainSendKey")?;
     if keycodes.is_empty() || keycodes.len() > MAX_KEYS {
         return Err(Error::new(
             ErrorKind::InvalidArg,

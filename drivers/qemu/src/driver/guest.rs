@@ -28,17 +28,8 @@ const DEFAULT_WAIT: Duration = Duration::from_secs(5);
 /// VIR_DOMAIN_QEMU_AGENT_COMMAND_BLOCK, bounded as well.
 const BLOCK_WAIT: Duration = Duration::from_secs(120);
 
-/// virCheckFlags' error.
-fn check_flags(flags: u32, allowed: u32, func: &str) -> Result<()> {
-    let bad = flags & !allowed;
-    if bad != 0 {
-        return Err(Error::new(
-            ErrorKind::InvalidArg,
-            format!("unsupported flags (0x{bad:x}) in function {func}"),
-        ));
-    }
-    Ok(())
-}
+/// libvirt's virCheckFlags.
+use virtsh_api::flags::check as check_flags;
 
 fn malformed() -> Error {
     Error::internal("malformed return value")
@@ -119,15 +110,7 @@ pub(super) fn hostname(drv: &QemuDriver, dom: &Domain, flags: u32) -> Result<Str
         )
     };
     if flags & LEASE != 0 {
-        if v.def
-            .devices
-            .interfaces
-            .iter()
-            .any(|n| n.if_type == "network")
-        {
-            return Err(Error::unsupported("virNetworkGetDHCPLeases"));
-        }
-        return Err(no_hostname());
+        return drv.lease_hostname(&v.def)?.ok_or_else(no_hostname);
     }
     // libvirt ignores the agent command's own failure and reports no hostname instead.
     match call(drv, dom, "guest-get-host-name", Value::Null) {
@@ -184,18 +167,7 @@ pub(super) fn interface_addresses(
     let v = drv.view_of(dom)?;
     v.check_active()?;
     match source {
-        ifaddr_source::LEASE => {
-            if v.def
-                .devices
-                .interfaces
-                .iter()
-                .any(|n| n.if_type == "network")
-            {
-                // The leases live in the network's dnsmasq, which virtsh does not run yet.
-                return Err(Error::unsupported("virNetworkGetDHCPLeases"));
-            }
-            Ok(Vec::new())
-        }
+        ifaddr_source::LEASE => drv.lease_interfaces(&v.def),
         ifaddr_source::AGENT => {
             let r = call(drv, dom, "guest-network-get-interfaces", Value::Null)?;
             parse_interfaces(&r)

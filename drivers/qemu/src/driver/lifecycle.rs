@@ -191,6 +191,9 @@ impl QemuDriver {
     /// Start `def` (already written as the live XML) under a held lock.
     pub(super) fn launch_guest(&self, def: &DomainDef, flags: u32) -> Result<Domain> {
         let rt = self.runtime(&def.name);
+        let mut def = def.clone();
+        self.resolve_networks(&mut def)?;
+        let def = &def;
         let xml = def.to_xml(&FormatOptions {
             secure: true,
             ..FormatOptions::default()

@@ -20,6 +20,7 @@ mod hotplug;
 mod index;
 mod lifecycle;
 mod monitor;
+mod networks;
 mod stats;
 
 use std::path::PathBuf;
@@ -70,6 +71,8 @@ pub struct QemuDriver {
     index: std::sync::Mutex<Option<index::UuidIndex>>,
     /// QEMU capabilities read during this connection, by binary (see `caps_for`).
     caps: std::sync::Mutex<std::collections::HashMap<PathBuf, crate::caps::QemuCaps>>,
+    /// The virtual networks of the same state root (see `networks.rs`).
+    networks: virtsh_network::NetworkHost,
 }
 
 /// What tells one version of a file from the next.
@@ -103,7 +106,12 @@ pub fn open(uri: &Uri) -> Result<QemuDriver> {
         crate::monitor_fd::create_private_dir(dir)
             .map_err(|e| Error::new(ErrorKind::OperationFailed, e.to_string()))?;
     }
-    let store = ConfigStore::open(&paths.config, parse_options()).map_err(state_error)?;
+    let name_of: virtsh_state::NameOf = std::sync::Arc::new(|xml: &str| {
+        DomainDef::parse_with(xml, &parse_options())
+            .map(|d| d.name)
+            .map_err(|e| e.to_string())
+    });
+    let store = ConfigStore::open(&paths.config, "domain", name_of).map_err(state_error)?;
     let supervisor_exe = std::env::current_exe().map_err(|e| {
         Error::new(
             ErrorKind::OperationFailed,
@@ -122,6 +130,7 @@ pub fn open(uri: &Uri) -> Result<QemuDriver> {
         parsed: std::sync::Mutex::new(std::collections::HashMap::new()),
         index: std::sync::Mutex::new(None),
         caps: std::sync::Mutex::new(std::collections::HashMap::new()),
+        networks: virtsh_network::NetworkHost::open(uri)?,
     })
 }
 
@@ -340,11 +349,10 @@ impl QemuDriver {
 
     /// The persistent definition of `name`, if it has one.
     pub(crate) fn persistent_def(&self, name: &str) -> Result<Option<DomainDef>> {
-        match self.store.read_def(name) {
-            Ok(Ok(def)) => Ok(Some(def)),
-            Ok(Err(e)) => Err(Error::internal(format!(
-                "corrupt definition of '{name}': {e}"
-            ))),
+        match self.store.read(name) {
+            Ok(xml) => DomainDef::parse_with(&xml, &parse_options())
+                .map(Some)
+                .map_err(|e| Error::internal(format!("corrupt definition of '{name}': {e}"))),
             Err(StateError::NotFound { .. }) => Ok(None),
             Err(e) => Err(state_error(e)),
         }
@@ -384,7 +392,6 @@ pub(crate) fn state_error(e: StateError) -> Error {
     }
 }
 
-impl virtsh_api::NetworkDriver for QemuDriver {}
 impl virtsh_api::StorageDriver for QemuDriver {}
 impl virtsh_api::InterfaceDriver for QemuDriver {}
 impl virtsh_api::SecretDriver for QemuDriver {}

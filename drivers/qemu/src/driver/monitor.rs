@@ -38,12 +38,11 @@ pub(super) fn monitor_command(
     cmd: &str,
     flags: u32,
 ) -> Result<String> {
-    if flags & !monitor_command::HMP != 0 {
-        return Err(Error::invalid_arg(format!(
-            "unsupported flags (0x{:x}) in function qemuDomainQemuMonitorCommandWithFiles",
-            flags & !monitor_command::HMP
-        )));
-    }
+    virtsh_api::flags::check(
+        flags,
+        monitor_command::HMP,
+        "qemuDomainQemuMonitorCommandWithFiles",
+    )?;
     let v = drv.view_of(dom)?;
     v.check_active()?;
     let rt = drv.runtime(&v.def.name);

@@ -272,26 +272,25 @@ fn open_taps(def: &mut DomainDef) -> Result<Vec<Option<virtsh_network::Tap>>, Er
     let mut taps = Vec::new();
     for iface in def.devices.interfaces.iter_mut() {
         let tap = match iface.if_type.as_str() {
-            "bridge" | "ethernet" => {
+            "bridge" | "ethernet" | "network" => {
                 let template = iface.target_dev.clone().unwrap_or_else(|| "vnet%d".into());
                 let tap = virtsh_network::Tap::create(&template).map_err(net_err)?;
                 if let Some(mac) = iface.mac.as_deref().and_then(virtsh_xml::domain::parse_mac) {
                     tap.set_host_mac(mac).map_err(net_err)?;
                 }
-                if iface.if_type == "bridge" {
-                    let bridge = iface.source.clone().unwrap_or_default();
-                    tap.attach_to_bridge(&bridge).map_err(net_err)?;
-                } else {
-                    tap.up().map_err(net_err)?;
+                match (iface.if_type.as_str(), iface.host_bridge()) {
+                    ("ethernet", _) => tap.up().map_err(net_err)?,
+                    (_, Some(bridge)) => tap.attach_to_bridge(bridge).map_err(net_err)?,
+                    // The CLI resolves a network to its bridge before the supervisor runs.
+                    (t, None) => {
+                        return Err(Error::new(
+                            ErrorKind::InternalError,
+                            format!("interface of type '{t}' has no bridge to join"),
+                        ))
+                    }
                 }
                 iface.target_dev = Some(tap.name().to_string());
                 Some(tap)
-            }
-            "network" => {
-                return Err(Error::new(
-                    ErrorKind::ConfigUnsupported,
-                    "interface type 'network' needs virtsh's virtual networks, which are not built yet; use type 'bridge'",
-                ))
             }
             _ => None,
         };

@@ -94,6 +94,16 @@ impl NetInterface {
         }
     }
 
+    /// The host bridge this NIC joins: the source of `type='bridge'`, and for
+    /// `type='network'` the bridge its network had when the guest started (live XML only).
+    pub fn host_bridge(&self) -> Option<&str> {
+        match self.if_type.as_str() {
+            "bridge" => self.source.as_deref(),
+            "network" => self.source_extra.attr("bridge"),
+            _ => None,
+        }
+    }
+
     pub fn is_virtio(&self) -> bool {
         self.model
             .as_deref()
@@ -172,12 +182,16 @@ pub fn parse(text: &str, el: &Element, live: bool) -> Result<NetInterface, XmlEr
             "mode",
             "portgroup",
             "portid",
+            "bridge",
             "port",
             "switchid",
             "connectionid",
         ];
         for a in order {
-            if Some(a) != main {
+            // The bridge a network NIC was plugged into is runtime state (libvirt's "actual"
+            // network), kept only in a live definition.
+            let runtime_only = a == "bridge" && n.if_type == "network";
+            if Some(a) != main && (live || !runtime_only) {
                 if let Some(v) = src.attr(a) {
                     source_extra.attrs.push((a.to_string(), v.to_string()));
                 }

@@ -10,7 +10,8 @@
 //! the checks between the forward mode and the rest, and the formatter); each sub-element with
 //! rules of its own has a module (`forward`, `ip` with its DHCP, `route`, `dns`, `portgroup`,
 //! `netdev` for bandwidth, vlan, virtualport and PCI addresses, `metadata`), and the address
-//! arithmetic is in `subnet`.
+//! arithmetic is in `subnet`. `update` (and `update_dns`) change a definition the way
+//! `net-update` does, for every driver.
 //!
 //! The pieces every libvirt XML model here shares (UUIDs, MACs, IP addresses in `addr`,
 //! libvirt's attribute readers and error wording in `helpers`) live here too; the storage,
@@ -26,6 +27,8 @@ mod netdev;
 mod portgroup;
 mod route;
 mod subnet;
+mod update;
+mod update_dns;
 
 pub use addr::{canonical_mac, format_ip, format_mac, parse_ip, parse_mac, parse_uuid};
 pub use dns::{DnsDef, DnsForwarder, DnsHost, DnsSrv, DnsTxt};
@@ -34,6 +37,7 @@ pub use ip::{Bootp, DhcpHost, DhcpLease, DhcpRange, IpDef};
 pub use netdev::{BandwidthDef, BandwidthRate, PciAddress, VirtualPortDef, VlanDef};
 pub use portgroup::PortGroupDef;
 pub use route::RouteDef;
+pub use update::update_section;
 
 pub(crate) use helpers::{
     attrs, missing_attr, parse_root, prop_enum, prop_int, prop_tristate, prop_uint, string_value,

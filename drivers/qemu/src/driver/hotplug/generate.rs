@@ -43,7 +43,7 @@ pub(super) fn generate(drv: &QemuDriver, live: &DomainDef, devices: Devices) -> 
             .devices
             .interfaces
             .iter()
-            .map(|n| matches!(n.if_type.as_str(), "bridge" | "ethernet").then_some(-1))
+            .map(|n| crate::cmdline::uses_tap(n).then_some(-1))
             .collect(),
         runtime_dir: rt.socket_dir(),
         log_path: drv.log_path(&def.name),

@@ -16,7 +16,7 @@ pub(super) fn attach_net_live(
     live: &DomainDef,
     net: &NetInterface,
 ) -> Result<()> {
-    let tap_type = matches!(net.if_type.as_str(), "bridge" | "ethernet");
+    let tap_type = crate::cmdline::uses_tap(net);
     if net.if_type != "user" && !tap_type {
         return Err(Error::new(
             ErrorKind::OperationUnsupported,
@@ -49,13 +49,14 @@ pub(super) fn attach_net_live(
     // A tap NIC: the supervisor opens the tap and hands it to QEMU under a name, which the
     // netdev then uses in place of a number.
     let mut net = net.clone();
+    drv.resolve_network(&mut net)?;
     if tap_type {
         let fdname = format!("{host}-fd");
         let reply = drv.supervisor_call(
             dom,
             &crate::supervisor::protocol::Request::AttachTap {
                 template: net.target_dev.clone(),
-                bridge: (net.if_type == "bridge").then(|| net.source.clone().unwrap_or_default()),
+                bridge: net.host_bridge().map(str::to_string),
                 mac: net.mac.clone(),
                 fdname: fdname.clone(),
             },

@@ -7,7 +7,7 @@
 //! one, totals come from /proc, and per host CPU times (which need a cgroup) fail with
 //! libvirt's words for a missing controller.
 
-use virtsh_api::{Error, Result};
+use virtsh_api::Error;
 
 mod block;
 mod cpu;
@@ -30,15 +30,7 @@ pub(super) use vcpu::{max_vcpus, vcpu_info, vcpus_count};
 pub(super) const TYPED_PARAM_STRING_OKAY: u32 = 1 << 2;
 
 /// libvirt's virCheckFlags.
-pub(super) fn check_flags(flags: u32, allowed: u32, func: &str) -> Result<()> {
-    let bad = flags & !allowed;
-    if bad != 0 {
-        return Err(Error::invalid_arg(format!(
-            "unsupported flags (0x{bad:x}) in function {func}"
-        )));
-    }
-    Ok(())
-}
+pub(super) use virtsh_api::flags::check as check_flags;
 
 pub(super) fn not_running() -> Error {
     Error::invalid_op("domain is not running")
@@ -69,7 +61,7 @@ mod tests {
             check_flags(4, 1, "qemuDomainGetJobStats")
                 .unwrap_err()
                 .message,
-            "invalid argument: unsupported flags (0x4) in function qemuDomainGetJobStats"
+            "unsupported flags (0x4) in function qemuDomainGetJobStats"
         );
     }
 }

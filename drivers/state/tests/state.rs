@@ -8,8 +8,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use virtsh_api::Uri;
-use virtsh_qemu::state::{atomic, validate_name, ConfigStore, ObjectLock, StateError, StatePaths};
-use virtsh_xml::domain::ParseOptions;
+use virtsh_state::{atomic, validate_name, ConfigStore, ObjectLock, StateError, StatePaths};
+use virtsh_xml::domain::{DomainDef, ParseOptions};
 
 /// A fresh, empty directory per test, removed on drop.
 struct TempDir(PathBuf);
@@ -50,7 +50,16 @@ fn domain_xml(name: &str) -> String {
 
 fn store(root: &TempDir) -> ConfigStore {
     let paths = StatePaths::for_uri(&embed_uri(root.path())).unwrap();
-    ConfigStore::open(&paths.config, ParseOptions::default()).unwrap()
+    ConfigStore::open(
+        &paths.config,
+        "domain",
+        std::sync::Arc::new(|xml: &str| {
+            DomainDef::parse_with(xml, &ParseOptions::default())
+                .map(|d| d.name)
+                .map_err(|e| e.to_string())
+        }),
+    )
+    .unwrap()
 }
 
 /// A pid that certainly belonged to a process that has exited.
@@ -309,7 +318,10 @@ fn store_write_read_list_remove() {
     store.write("a", &domain_xml("a")).unwrap();
     store.write("a", &domain_xml("a")).unwrap();
     assert_eq!(store.read("a").unwrap(), domain_xml("a"));
-    assert_eq!(store.read_def("b").unwrap().unwrap().name, "b");
+    assert_eq!(
+        DomainDef::parse(&store.read("b").unwrap()).unwrap().name,
+        "b"
+    );
     // A lock file beside the definitions is not an object.
     let _l = ObjectLock::acquire(store.dir(), "a", Duration::ZERO).unwrap();
     let listing = store.list().unwrap();

@@ -1,15 +1,14 @@
 //! A directory of persistent definitions, one `<name>.xml` per object.
 //!
 //! [`ConfigStore::list`] never fails because of one bad file: a file that cannot be read, does not
-//! parse as a domain, or names another domain than its file name is reported in
+//! parse as the store's kind of object, or names another object than its file name is reported in
 //! [`Listing::problems`] by its path, and every other object still lists. Dot-files (the
 //! temporaries of [`super::atomic`]) and files not ending in `.xml` (locks) are not objects.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-
-use virtsh_xml::domain::{DomainDef, ParseOptions};
+use std::sync::Arc;
 
 use super::{atomic, validate_name, StateError};
 
@@ -39,16 +38,35 @@ pub struct Listing {
     pub cleaned: Vec<PathBuf>,
 }
 
-#[derive(Debug, Clone)]
+/// Parses a stored definition far enough to tell the name it defines, or says why it cannot.
+/// Each driver passes its own (domain, network ...), so the store knows no XML model.
+pub type NameOf = Arc<dyn Fn(&str) -> Result<String, String> + Send + Sync>;
+
+#[derive(Clone)]
 pub struct ConfigStore {
     dir: PathBuf,
-    opts: ParseOptions,
+    /// "domain", "network": for messages.
+    kind: &'static str,
+    name_of: NameOf,
+}
+
+impl std::fmt::Debug for ConfigStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigStore")
+            .field("dir", &self.dir)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ConfigStore {
-    /// A store over `dir`, created (mode 0700) if missing. `opts` are the driver's parse
-    /// defaults, used to check each file while listing.
-    pub fn open(dir: impl Into<PathBuf>, opts: ParseOptions) -> Result<ConfigStore, StateError> {
+    /// A store of `kind` objects over `dir`, created (mode 0700) if missing. `name_of` checks
+    /// each file while listing.
+    pub fn open(
+        dir: impl Into<PathBuf>,
+        kind: &'static str,
+        name_of: NameOf,
+    ) -> Result<ConfigStore, StateError> {
         use std::os::unix::fs::DirBuilderExt;
         let dir = dir.into();
         fs::DirBuilder::new()
@@ -56,7 +74,7 @@ impl ConfigStore {
             .mode(0o700)
             .create(&dir)
             .map_err(|e| StateError::io(&dir, e))?;
-        Ok(ConfigStore { dir, opts })
+        Ok(ConfigStore { dir, kind, name_of })
     }
 
     pub fn dir(&self) -> &Path {
@@ -132,12 +150,11 @@ impl ConfigStore {
     fn check(&self, name: &str, path: &Path) -> Result<(), String> {
         validate_name(name).map_err(|e| e.to_string())?;
         let xml = fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
-        let def =
-            DomainDef::parse_with(&xml, &self.opts).map_err(|e| format!("cannot parse: {e}"))?;
-        if def.name != name {
+        let defined = (self.name_of)(&xml).map_err(|e| format!("cannot parse: {e}"))?;
+        if defined != name {
             return Err(format!(
-                "defines domain '{}', which does not match the file name",
-                def.name
+                "defines {} '{defined}', which does not match the file name",
+                self.kind
             ));
         }
         Ok(())
@@ -147,15 +164,6 @@ impl ConfigStore {
     pub fn read(&self, name: &str) -> Result<String, StateError> {
         let path = self.path_of(name)?;
         fs::read_to_string(&path).map_err(|e| self.not_found_or_io(name, path, e))
-    }
-
-    /// The parsed definition of object `name`.
-    pub fn read_def(
-        &self,
-        name: &str,
-    ) -> Result<Result<DomainDef, virtsh_xml::XmlError>, StateError> {
-        let xml = self.read(name)?;
-        Ok(DomainDef::parse_with(&xml, &self.opts))
     }
 
     /// Store `xml` as object `name`, atomically replacing any previous version. The XML is

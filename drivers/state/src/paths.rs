@@ -67,6 +67,27 @@ impl StatePaths {
         }
     }
 
+    /// The directories of a subsystem that every driver of a connection shares (`network`):
+    /// `/etc/virtsh/network` for `qemu:///system` and `lxc:///system` alike, `$XDG_.../network`
+    /// for session, and `DIR/etc/network` (`DIR/run/network` ...) for `embed?root=DIR`, so a
+    /// guest of either driver finds the same networks.
+    pub fn shared_for_uri(uri: &Uri, subsystem: &str) -> Result<StatePaths, StateError> {
+        let own = Self::for_uri(uri)?;
+        match uri.path.as_str() {
+            "/system" => Ok(Self::system(subsystem)),
+            "/session" => Self::session(subsystem).ok_or_else(|| StateError::NoHome {
+                uri: uri.original.clone(),
+            }),
+            _ => Ok(StatePaths {
+                config: own.config.join(subsystem),
+                run: own.run.join(subsystem),
+                lib: own.lib.join(subsystem),
+                log: own.log.join(subsystem),
+                cache: own.cache.join(subsystem),
+            }),
+        }
+    }
+
     /// `qemu:///system` (and the same shape for other drivers).
     pub fn system(driver: &str) -> StatePaths {
         StatePaths {

@@ -1,19 +1,17 @@
-//! The DNS sections of virNetworkUpdate (virNetworkDefUpdateDNSHost, virNetworkDefUpdateDNSTxt,
-//! virNetworkDefUpdateDNSSrv in libvirt's network_conf.c), and the partial records a delete
-//! may give.
+//! The DNS sections of virNetworkDefUpdateSection (virNetworkDefUpdateDNSHost,
+//! virNetworkDefUpdateDNSTxt, virNetworkDefUpdateDNSSrv in libvirt's network_conf.c), and the
+//! partial records a delete may give.
 
 use std::net::IpAddr;
 
 use virtsh_api::flags::net_update_command as cmd;
 use virtsh_api::{Error, Result};
-use virtsh_xml::dom::Element;
-use virtsh_xml::network::{parse_ip, DnsDef, DnsHost, DnsSrv, DnsTxt};
-use virtsh_xml::NetworkDef;
 
-use crate::netupdate::{
-    check_name, element_text, insert_at, is_add, parse_within, unknown_command, unsupported,
-    xml_detail,
+use super::update::{
+    check_name, element, insert_at, is_add, parse_within, unknown_command, unsupported, xml_detail,
 };
+use super::{parse_ip, DnsDef, DnsHost, DnsSrv, DnsTxt, NetworkDef};
+use crate::dom::Element;
 
 /// The `<dns>` of a definition, created empty when missing.
 fn dns_of(def: &mut NetworkDef) -> &mut DnsDef {
@@ -28,13 +26,13 @@ fn tidy_dns(def: &mut NetworkDef) {
 }
 
 /// The `<dns>` record parsed as libvirt parses a full one.
-fn parse_dns_record(def: &NetworkDef, el: &Element) -> Result<DnsDef> {
-    let parsed = parse_within(def, &format!("<dns>{}</dns>", element_text(el)))?;
+fn parse_dns_record(def: &NetworkDef, xml: &str, el: &Element) -> Result<DnsDef> {
+    let parsed = parse_within(def, xml, element("dns", Vec::new(), vec![el.clone()]))?;
     Ok(parsed.dns.unwrap_or_default())
 }
 
 /// virNetworkDefUpdateDNSHost
-pub(crate) fn dns_host(def: &mut NetworkDef, command: u32, el: &Element) -> Result<()> {
+pub(super) fn dns_host(def: &mut NetworkDef, command: u32, xml: &str, el: &Element) -> Result<()> {
     if command == cmd::MODIFY {
         return Err(unsupported(
             "DNS HOST records cannot be modified, only added or deleted",
@@ -44,7 +42,7 @@ pub(crate) fn dns_host(def: &mut NetworkDef, command: u32, el: &Element) -> Resu
     let net = def.name.clone();
     let add = is_add(command);
     let (ip, names) = if add {
-        let Some(h) = parse_dns_record(def, el)?.hosts.into_iter().next() else {
+        let Some(h) = parse_dns_record(def, xml, el)?.hosts.into_iter().next() else {
             return Err(Error::internal("no DNS host parsed"));
         };
         (Some(h.ip), h.hostnames)
@@ -122,7 +120,7 @@ fn partial_dns_host(net: &str, el: &Element) -> Result<(Option<IpAddr>, Vec<Stri
 }
 
 /// virNetworkDefUpdateDNSTxt
-pub(crate) fn dns_txt(def: &mut NetworkDef, command: u32, el: &Element) -> Result<()> {
+pub(super) fn dns_txt(def: &mut NetworkDef, command: u32, xml: &str, el: &Element) -> Result<()> {
     if command == cmd::MODIFY {
         return Err(unsupported(
             "DNS TXT records cannot be modified, only added or deleted",
@@ -132,7 +130,7 @@ pub(crate) fn dns_txt(def: &mut NetworkDef, command: u32, el: &Element) -> Resul
     let net = def.name.clone();
     let add = is_add(command);
     let txt = if add {
-        let Some(t) = parse_dns_record(def, el)?.txts.into_iter().next() else {
+        let Some(t) = parse_dns_record(def, xml, el)?.txts.into_iter().next() else {
             return Err(Error::internal("no DNS TXT parsed"));
         };
         t
@@ -237,7 +235,7 @@ fn partial_dns_srv(net: &str, el: &Element) -> Result<SrvKey> {
 }
 
 /// virNetworkDefUpdateDNSSrv
-pub(crate) fn dns_srv(def: &mut NetworkDef, command: u32, el: &Element) -> Result<()> {
+pub(super) fn dns_srv(def: &mut NetworkDef, command: u32, xml: &str, el: &Element) -> Result<()> {
     if command == cmd::MODIFY {
         return Err(unsupported(
             "DNS SRV records cannot be modified, only added or deleted",
@@ -247,7 +245,7 @@ pub(crate) fn dns_srv(def: &mut NetworkDef, command: u32, el: &Element) -> Resul
     let net = def.name.clone();
     let add = is_add(command);
     let (key, full) = if add {
-        let Some(s) = parse_dns_record(def, el)?.srvs.into_iter().next() else {
+        let Some(s) = parse_dns_record(def, xml, el)?.srvs.into_iter().next() else {
             return Err(Error::internal("no DNS SRV parsed"));
         };
         let key = SrvKey {
@@ -291,5 +289,92 @@ pub(crate) fn dns_srv(def: &mut NetworkDef, command: u32, el: &Element) -> Resul
         _ => Err(Error::invalid_op(format!(
             "multiple DNS SRV records matching all specified fields were found in network {net}"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::update_section;
+    use virtsh_api::flags::net_update_section as sec;
+
+    fn lab() -> NetworkDef {
+        NetworkDef::parse("<network><name>lab</name></network>").unwrap()
+    }
+
+    #[test]
+    fn dns_hosts_need_a_single_match_to_delete() {
+        let mut def = lab();
+        let a = "<host ip='10.0.0.5'><hostname>a</hostname><hostname>b</hostname></host>";
+        let c = "<host ip='10.0.0.6'><hostname>b</hostname></host>";
+        update_section(&mut def, cmd::ADD_LAST, sec::DNS_HOST, -1, a).unwrap();
+        update_section(&mut def, cmd::ADD_FIRST, sec::DNS_HOST, -1, c).unwrap();
+        let hosts = &def.dns.as_ref().unwrap().hosts;
+        assert_eq!(hosts[0].hostnames, ["b"]);
+        let del = "<host><hostname>b</hostname></host>";
+        let err = update_section(&mut def, cmd::DELETE, sec::DNS_HOST, -1, del).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("multiple matching DNS HOST records were found in network lab"),
+            "{err}"
+        );
+        let err = update_section(&mut def, cmd::MODIFY, sec::DNS_HOST, -1, a).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("DNS HOST records cannot be modified"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_emptied_dns_is_dropped() {
+        let mut def = lab();
+        let txt = "<txt name='example' value='v'/>";
+        update_section(&mut def, cmd::ADD_LAST, sec::DNS_TXT, -1, txt).unwrap();
+        let err = update_section(&mut def, cmd::ADD_LAST, sec::DNS_TXT, -1, txt).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("there is already a DNS TXT record with name 'example' in network lab"),
+            "{err}"
+        );
+        update_section(
+            &mut def,
+            cmd::DELETE,
+            sec::DNS_TXT,
+            -1,
+            "<txt name='example'/>",
+        )
+        .unwrap();
+        assert_eq!(def.dns, None);
+    }
+
+    #[test]
+    fn srv_records_match_on_given_fields() {
+        let mut def = lab();
+        let srv =
+            "<srv service='name' protocol='tcp' domain='test-domain-name' target='.' port='1024'/>";
+        update_section(&mut def, cmd::ADD_LAST, sec::DNS_SRV, -1, srv).unwrap();
+        let err = update_section(
+            &mut def,
+            cmd::DELETE,
+            sec::DNS_SRV,
+            -1,
+            "<srv service='n@me'/>",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("invalid character in service attribute 'n@me'"),
+            "{err}"
+        );
+        update_section(
+            &mut def,
+            cmd::DELETE,
+            sec::DNS_SRV,
+            -1,
+            "<srv protocol='tcp'/>",
+        )
+        .unwrap();
+        assert_eq!(def.dns, None);
     }
 }

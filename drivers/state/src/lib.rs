@@ -1,4 +1,5 @@
-//! Per-connection state on disk, per ARCHITECTURE.md, "The daemonless model".
+//! virtsh-state owns the local drivers' state on disk, per ARCHITECTURE.md, "The daemonless
+//! model": the QEMU driver's domains and the network driver's networks share it.
 //!
 //! - [`paths`]: where a connection URI keeps its files ([`StatePaths::for_uri`]): `qemu:///system`,
 //!   `qemu:///session` (XDG directories) and `qemu:///embed?root=DIR`.
@@ -15,7 +16,7 @@ pub mod store;
 
 pub use lock::ObjectLock;
 pub use paths::StatePaths;
-pub use store::{ConfigStore, FileProblem, Listing};
+pub use store::{ConfigStore, FileProblem, Listing, NameOf};
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -57,7 +58,7 @@ pub enum StateError {
 }
 
 impl StateError {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         StateError::Io {
             path: path.into(),
             source,

@@ -1,0 +1,183 @@
+//! Running `nft`, `iptables` and `ip6tables`, and the host-wide lock around firewall changes.
+//!
+//! virtsh has no daemon, so two commands can change the firewall at once (two `net-start`s).
+//! Creating the shared chains, adding a network's rules and deleting an empty table are
+//! check-then-act sequences; a lock file held with `flock` makes them one at a time.
+
+use super::{CommandFailure, FirewallError};
+use std::fs::{File, OpenOptions};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Where the programs live when `PATH` lacks the sbin directories (a user's shell under sudo).
+const SBIN_DIRS: [&str; 3] = ["/usr/sbin", "/sbin", "/usr/local/sbin"];
+
+/// The executable `name` in `PATH` or the sbin directories.
+pub(crate) fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(SBIN_DIRS.iter().map(PathBuf::from))
+        .map(|dir| dir.join(name))
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
+/// Run `argv` and return its stdout; a failure quotes the command and its stderr.
+pub(crate) fn run(argv: &[String]) -> Result<String, CommandFailure> {
+    let failure = |message: String| CommandFailure {
+        command: display_command(argv),
+        message,
+    };
+    let Some((program, args)) = argv.split_first() else {
+        return Err(failure("empty command".into()));
+    };
+    let Some(path) = find_program(program) else {
+        return Err(failure(format!("'{program}' is not installed")));
+    };
+    let out = Command::new(path)
+        .args(args)
+        // The messages are quoted in errors and some are matched: keep them untranslated.
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| failure(format!("cannot run it: {e}")))?;
+    if out.status.success() {
+        return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // nft repeats the command and underlines the faulty part: drop those lines so the message
+    // fits in one line.
+    let echo = args
+        .iter()
+        .filter(|a| !a.starts_with('-'))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != echo && !l.chars().all(|c| matches!(c, '^' | '~' | ' ')))
+        .collect();
+    Err(failure(if lines.is_empty() {
+        out.status.to_string()
+    } else {
+        lines.join("; ")
+    }))
+}
+
+/// The command as one would type it in a shell, for messages.
+pub(crate) fn display_command(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            let plain = !a.is_empty()
+                && a.chars().all(|c| {
+                    c.is_ascii_alphanumeric()
+                        || matches!(c, '-' | '_' | '.' | '/' | ':' | ',' | '=' | '+')
+                });
+            if plain {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The lock files tried in turn: root's runtime directories (the firewall needs root anyway).
+const LOCK_PATHS: [&str; 2] = [
+    "/run/lock/virtsh-network-firewall.lock",
+    "/run/virtsh-network-firewall.lock",
+];
+/// nft and iptables calls take milliseconds; a holder this slow is stuck.
+const LOCK_WAIT: Duration = Duration::from_secs(60);
+
+/// The host-wide firewall lock, released when dropped (closing the file releases the flock).
+pub(crate) struct HostLock {
+    _file: Option<File>,
+}
+
+impl HostLock {
+    /// Take the lock, waiting up to a bound. When no lock file can be opened (not root), go on
+    /// without one: the firewall programs will then fail with the real reason.
+    pub(crate) fn acquire() -> Result<HostLock, FirewallError> {
+        let opened = LOCK_PATHS.iter().find_map(|p| {
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                .open(p)
+                .ok()
+                .map(|f| (*p, f))
+        });
+        let Some((path, file)) = opened else {
+            return Ok(HostLock { _file: None });
+        };
+        let start = Instant::now();
+        loop {
+            // SAFETY: flock on a descriptor we own; it does not touch memory.
+            let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+            if rc == 0 {
+                return Ok(HostLock { _file: Some(file) });
+            }
+            let err = std::io::Error::last_os_error();
+            if err.raw_os_error() != Some(libc::EWOULDBLOCK)
+                && err.raw_os_error() != Some(libc::EINTR)
+            {
+                // A filesystem without flock: proceed unserialised rather than refuse to work.
+                return Ok(HostLock { _file: None });
+            }
+            if start.elapsed() > LOCK_WAIT {
+                return Err(FirewallError::LockTimeout {
+                    path: path.to_string(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_display_like_a_shell() {
+        let argv: Vec<String> = [
+            "nft",
+            "-ae",
+            "insert",
+            "rule",
+            "ip",
+            "t",
+            "c",
+            "iif",
+            "\"br0\"",
+            "ct",
+            "state",
+            "related,established",
+            "{ a; }",
+            "it's",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            display_command(&argv),
+            r#"nft -ae insert rule ip t c iif '"br0"' ct state related,established '{ a; }' 'it'\''s'"#
+        );
+    }
+
+    #[test]
+    fn missing_program_fails_clearly() {
+        let f = run(&["virtsh-no-such-program".to_string(), "x".to_string()]).unwrap_err();
+        assert_eq!(f.message, "'virtsh-no-such-program' is not installed");
+        assert!(run(&[]).is_err());
+    }
+}
