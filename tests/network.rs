@@ -586,3 +586,91 @@ fn net_event_reports_changes_made_by_other_commands() {
     );
     assert!(out.status.success());
 }
+
+/// The boot script starts autostart networks before autostart guests, so a guest whose NIC
+/// is on such a network comes up.
+#[test]
+fn the_boot_script_starts_networks_before_guests() {
+    if !have_tools("the_boot_script_starts_networks", &["nft"]) {
+        return;
+    }
+    if support::tiny_guest("the_boot_script_starts_networks").is_none() {
+        return;
+    }
+    let lab = Lab::new("boot", None);
+    let path = lab.env.root.join("bootnet.xml");
+    std::fs::write(&path, "<network><name>bootnet</name></network>").expect("write");
+    lab.env.ok(&["net-define", path.to_str().expect("utf-8")]);
+    lab.env.ok(&["net-autostart", "bootnet"]);
+    let name = support::unique_name("boot");
+    let nic =
+        "<interface type='network'><source network='bootnet'/><model type='virtio'/></interface>";
+    lab.env.define(&name, &support::bare_xml(&name, nic));
+    lab.env.ok(&["autostart", &name]);
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/systemd/virtsh-autostart");
+    let o = lab
+        .host
+        .cmd(&["sh", script.to_str().expect("utf-8"), &lab.env.uri])
+        .env("VIRTSH", env!("CARGO_BIN_EXE_virtsh"))
+        .output()
+        .expect("run the boot script");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(lab.env.ok(&["net-list", "--name"]), "bootnet\n\n");
+    assert_eq!(lab.env.state(&name), "running (booted)");
+    lab.env.ok(&["destroy", &name]);
+    lab.env.ok(&["net-destroy", "bootnet"]);
+}
+
+/// A dual-stack NAT network: the bridge gets both addresses, IPv6 is routed (no NAT) by rules
+/// in the ip6 table, dnsmasq serves both ranges, and destroy removes it all.
+#[test]
+fn dual_stack_network() {
+    if !have_tools("dual_stack_network", &["nft"]) {
+        return;
+    }
+    let lab = Lab::new("v6", Some("nftables"));
+    let xml = "<network>
+  <name>v6</name>
+  <forward mode='nat'/>
+  <ip address='192.168.159.1' prefix='24'>
+    <dhcp><range start='192.168.159.2' end='192.168.159.9'/></dhcp>
+  </ip>
+  <ip family='ipv6' address='fd00:159::1' prefix='64'>
+    <dhcp><range start='fd00:159::100' end='fd00:159::1ff'/></dhcp>
+  </ip>
+</network>
+";
+    let br = lab.start("v6", xml);
+    let addrs = lab.host.ok(&["ip", "addr", "show", "dev", &br]);
+    assert!(addrs.contains("inet 192.168.159.1/24"), "{addrs}");
+    assert!(addrs.contains("inet6 fd00:159::1/64"), "{addrs}");
+    let rules = lab.ruleset();
+    assert!(rules.contains("table ip6 virtsh_network"), "{rules}");
+    assert!(rules.contains("ip6 saddr fd00:159::/64"), "{rules}");
+    let v6_table = rules
+        .split("table ip6 virtsh_network")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        !v6_table.contains("masquerade"),
+        "IPv6 is routed: {v6_table}"
+    );
+    let conf = std::fs::read_to_string(lab.env.root.join("lib/network/v6.conf")).expect("conf");
+    assert!(
+        conf.contains("dhcp-range=fd00:159::100,fd00:159::1ff,64"),
+        "{conf}"
+    );
+    assert_eq!(
+        lab.host
+            .ok(&["cat", "/proc/sys/net/ipv6/conf/all/forwarding"])
+            .trim(),
+        "1"
+    );
+    lab.env.ok(&["net-destroy", "v6"]);
+    let rules = lab.ruleset();
+    assert!(
+        !rules.contains("virtsh") && !rules.contains("fd00:159"),
+        "{rules}"
+    );
+}

@@ -4,74 +4,39 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
+use support::netns::NetNs;
 use support::{tiny_guest, tiny_xml, unique_name, Embed, READY};
 
-/// A private network namespace with a bridge `br0`; deleted on drop.
-struct Netns(String);
+/// A private network namespace with a bridge `br0` (support::netns); deleted on drop.
+struct Netns(NetNs);
 
 impl Netns {
     fn new() -> Option<Netns> {
-        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let name = format!(
-            "vt-net-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        );
-        let _ = Command::new("ip").args(["netns", "del", &name]).status();
-        let ok = Command::new("ip")
-            .args(["netns", "add", &name])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            assert!(
-                !support::in_ci(),
-                "cannot create a network namespace (CI=true)"
-            );
-            eprintln!("SKIP: cannot create a network namespace (not root?)");
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            assert!(!support::in_ci(), "network namespaces need root (CI=true)");
+            eprintln!("SKIP: cannot create a network namespace (not root)");
             return None;
         }
-        let ns = Netns(name);
-        for args in [
-            &["link", "set", "lo", "up"][..],
-            &["link", "add", "br0", "type", "bridge"],
-            &["link", "set", "br0", "up"],
-        ] {
-            assert!(ns.ip(args).status.success(), "ip {args:?}");
-        }
-        Some(ns)
+        let ns = NetNs::new("net");
+        ns.ok(&["ip", "link", "add", "br0", "type", "bridge"]);
+        ns.ok(&["ip", "link", "set", "br0", "up"]);
+        Some(Netns(ns))
     }
 
     fn ip(&self, args: &[&str]) -> std::process::Output {
-        Command::new("ip")
-            .args(["netns", "exec", &self.0, "ip"])
-            .args(args)
-            .output()
-            .expect("run ip")
+        let mut argv = vec!["ip"];
+        argv.extend_from_slice(args);
+        self.0.run(&argv)
     }
 
     /// Run virtsh inside the namespace (its supervisors are born there too).
     fn virtsh(&self, env: &Embed, args: &[&str]) -> std::process::Output {
-        Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &self.0,
-                env!("CARGO_BIN_EXE_virtsh"),
-                "-c",
-                &env.uri,
-            ])
-            .args(args)
-            .output()
-            .expect("run virtsh in the namespace")
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+        let mut argv = vec![env!("CARGO_BIN_EXE_virtsh"), "-c", &env.uri];
+        argv.extend_from_slice(args);
+        self.0.run(&argv)
     }
 }
 
