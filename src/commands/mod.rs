@@ -16,6 +16,7 @@ pub mod lifecycle;
 pub mod managedsave;
 pub mod monitor;
 pub mod netevent;
+pub mod netport;
 pub mod netupdate;
 pub mod network;
 pub mod nodestats;
@@ -155,6 +156,10 @@ pub fn handler(name: &str) -> Option<Handler> {
         "iface-rollback" => interface::cmd_iface_rollback,
         "net-update" => netupdate::cmd_net_update,
         "net-dhcp-leases" => netupdate::cmd_net_dhcp_leases,
+        "net-port-list" => netport::cmd_net_port_list,
+        "net-port-create" => netport::cmd_net_port_create,
+        "net-port-dumpxml" => netport::cmd_net_port_dumpxml,
+        "net-port-delete" => netport::cmd_net_port_delete,
         "vol-resize" => voldata::cmd_vol_resize,
         "vol-wipe" => voldata::cmd_vol_wipe,
         "vol-upload" => voldata::cmd_vol_upload,

@@ -2,7 +2,7 @@
 
 use crate::commands::network::network;
 use crate::commands::options::opt_str;
-use crate::commands::qemu::{finish_watch, timeout_option, timestamp_now};
+use crate::commands::qemu::{finish_watch, print_event, timeout_option};
 use crate::parse::ParsedCmd;
 use crate::shell::{CmdError, CmdResult, Shell};
 use virtsh_api::NetworkEvent;
@@ -59,12 +59,7 @@ pub fn cmd_net_event(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
             network.name,
             lifecycle_word(event)
         );
-        let line = if stamp {
-            format!("{}: {line}", timestamp_now())
-        } else {
-            line
-        };
-        let _ = crate::shell::write_stdout(&line);
+        print_event(stamp, &line);
         count += 1;
         looping
     })

@@ -107,6 +107,17 @@ pub(crate) fn timestamp_now() -> String {
         .to_string()
 }
 
+/// One event line of a watch, as it happens (a watch may last long), with virsh's
+/// `--timestamp` prefix when asked.
+pub(crate) fn print_event(stamp: bool, line: &str) {
+    let line = if stamp {
+        format!("{}: {line}", timestamp_now())
+    } else {
+        line.to_string()
+    };
+    let _ = crate::shell::write_stdout(&line);
+}
+
 /// How a watch ended, and virsh's closing lines.
 pub(crate) fn finish_watch(sh: &mut Shell, timed_out: bool, count: usize) -> CmdResult {
     if timed_out {
@@ -296,12 +307,7 @@ pub fn cmd_event(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
             }
             _ => return true,
         };
-        let line = if stamp {
-            format!("{}: {line}", timestamp_now())
-        } else {
-            line
-        };
-        let _ = crate::shell::write_stdout(&line);
+        print_event(stamp, &line);
         count += 1;
         looping
     })

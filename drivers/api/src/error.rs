@@ -77,6 +77,10 @@ error_kinds! {
     AgentUnresponsive = 86, "Guest agent is not responding: ";
     ResourceBusy = 87, "resource busy: ";
     StorageVolExist = 90, "storage volume already exists: ";
+    // libvirt's message for this code is "network port %s exists already", with the detail
+    // in the middle: drivers word it whole and raise it with `Error::raw`.
+    NetworkPortExist = 106, "";
+    NoNetworkPort = 107, "network port not found: ";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

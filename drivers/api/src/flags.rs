@@ -315,9 +315,30 @@ pub mod net_update_section {
 
 /// virNetworkUpdateFlags
 pub mod net_update {
+    use crate::error::{Error, Result};
+
     pub const AFFECT_CURRENT: u32 = 0;
     pub const AFFECT_LIVE: u32 = 1 << 0;
     pub const AFFECT_CONFIG: u32 = 1 << 1;
+
+    /// Which copies of a network a change with `flags` affects, `(live, config)`: the current
+    /// one when neither is named, and libvirt's refusals (virNetworkObjConfigChangeSetup).
+    pub fn targets(flags: u32, active: bool, persistent: bool) -> Result<(bool, bool)> {
+        let mut flags = flags;
+        if flags & (AFFECT_LIVE | AFFECT_CONFIG) == AFFECT_CURRENT {
+            flags |= if active { AFFECT_LIVE } else { AFFECT_CONFIG };
+        }
+        let (live, config) = (flags & AFFECT_LIVE != 0, flags & AFFECT_CONFIG != 0);
+        if live && !active {
+            return Err(Error::invalid_op("network is not running"));
+        }
+        if config && !persistent {
+            return Err(Error::invalid_op(
+                "cannot change persistent config of a transient network",
+            ));
+        }
+        Ok((live, config))
+    }
 }
 
 /// virConnectListAllSecretsFlags

@@ -3,6 +3,7 @@
 //!
 //! - [`driver`]: the network driver itself ([`NetworkHost`]): definitions, state, and the
 //!   virNetwork* calls of the local connections.
+//! - [`bandwidth`]: bandwidth limits (`<bandwidth>`) on a tap or a bridge, through `tc`.
 //! - [`bridge`]: host bridges, their addresses and forwarding sysctls, through netlink.
 //! - [`dnsmasq`]: the DHCP and DNS server of a virtual network: its configuration, process and
 //!   leases.
@@ -11,10 +12,12 @@
 //! - [`tap`]: the tap devices that connect a guest NIC to a host bridge (`<interface
 //!   type='bridge'>` or `'network'`) or stand alone (`type='ethernet'`).
 
+pub mod bandwidth;
 pub mod bridge;
 pub mod dnsmasq;
 pub mod driver;
 pub mod firewall;
+pub mod program;
 pub mod tap;
 
 pub use driver::NetworkHost;

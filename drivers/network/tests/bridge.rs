@@ -6,50 +6,19 @@
 //!
 //! They need CAP_SYS_ADMIN and CAP_NET_ADMIN (root); without them each test says so and skips.
 
+mod common;
+
 use std::net::{IpAddr, Ipv4Addr};
-use std::process::Command;
 
 use serde_json::Value;
 use virtsh_network::bridge::{self, BridgeError, BridgeSpec};
 
 /// Runs `body` in a new thread, in a fresh network namespace.
 fn in_netns(body: impl FnOnce() + Send + 'static) {
-    let thread = std::thread::spawn(move || {
-        // SAFETY: unshare(2) with CLONE_NEWNET only moves this thread to a new namespace.
-        if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
-            let err = std::io::Error::last_os_error();
-            if err.raw_os_error() == Some(libc::EPERM) {
-                eprintln!("skipped: unshare(CLONE_NEWNET) needs root: {err}");
-                return;
-            }
-            panic!("unshare(CLONE_NEWNET): {err}");
-        }
-        // Guard: we are in a fresh namespace (only `lo`), not on the host.
-        let links = ip_json(&["link", "show"]);
-        let names: Vec<&str> = links
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| l["ifname"].as_str().unwrap())
-            .collect();
-        assert_eq!(names, ["lo"], "not in a fresh network namespace");
-        body();
-    });
-    if let Err(panic) = thread.join() {
-        std::panic::resume_unwind(panic);
-    }
+    common::in_fresh_netns(body);
 }
 
-fn ip(args: &[&str]) -> String {
-    let out = Command::new("ip").args(args).output().expect("run ip");
-    assert!(
-        out.status.success(),
-        "ip {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use common::ip;
 
 fn ip_json(args: &[&str]) -> Value {
     let mut all = vec!["-d", "-j"];

@@ -6,6 +6,8 @@
 //! programs or the privilege to unshare, a test is skipped with a message, unless `CI=true`,
 //! where that is a failure.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 use virtsh_network::firewall::{
@@ -40,24 +42,8 @@ fn def(xml: &str) -> NetworkDef {
     NetworkDef::parse(xml).unwrap()
 }
 
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-fn skip(why: &str) {
-    if ci() {
-        panic!("{why} (CI=true: not skipping)");
-    }
-    eprintln!("skipping firewall test: {why}");
-}
-
-fn find(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
-}
+use common::skip;
+use virtsh_network::program::find;
 
 fn programs(backend: Backend) -> Vec<&'static str> {
     let mut v = vec!["ip"];
@@ -75,22 +61,12 @@ fn in_netns(backend: Backend, body: impl FnOnce() + Send + 'static) {
             return skip(&format!("'{p}' is not installed"));
         }
     }
-    let thread = std::thread::spawn(move || {
-        // SAFETY: unshare only changes this thread's namespaces; it touches no memory.
-        if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
+    common::in_fresh_netns(move || {
         for br in [BRIDGE, BRIDGE2] {
             sh(&["ip", "link", "add", br, "type", "bridge"]);
         }
         body();
-        Ok(())
     });
-    match thread.join() {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => skip(&format!("cannot create a network namespace: {e}")),
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
 }
 
 /// Run a command, which must succeed, and return its stdout.

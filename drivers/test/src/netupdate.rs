@@ -4,7 +4,7 @@
 //! messages) is `virtsh_xml::network::update_section`, shared with the other drivers.
 
 use virtsh_api::flags::net_update as uf;
-use virtsh_api::{Error, Network, Result};
+use virtsh_api::{Network, Result};
 use virtsh_xml::network::update_section;
 
 use crate::{check_flags, Driver};
@@ -32,36 +32,18 @@ impl Driver {
             .position(|n| n.def.uuid == uuid)
             .unwrap_or_default();
         let obj = &mut self.networks[i];
-        let mut flags = flags;
-        if flags & (uf::AFFECT_LIVE | uf::AFFECT_CONFIG) == uf::AFFECT_CURRENT {
-            flags |= if obj.active {
-                uf::AFFECT_LIVE
-            } else {
-                uf::AFFECT_CONFIG
-            };
-        }
-        // virNetworkObjConfigChangeSetup
-        if !obj.active && flags & uf::AFFECT_LIVE != 0 {
-            return Err(Error::invalid_op("network is not running"));
-        }
-        if flags & uf::AFFECT_CONFIG != 0 {
-            if !obj.persistent {
-                return Err(Error::invalid_op(
-                    "cannot change persistent config of a transient network",
-                ));
-            }
-            if obj.active && obj.new_def.is_none() {
-                obj.new_def = Some(obj.def.clone());
-            }
+        let (affect_live, affect_config) = uf::targets(flags, obj.active, obj.persistent)?;
+        if affect_config && obj.active && obj.new_def.is_none() {
+            obj.new_def = Some(obj.def.clone());
         }
         let mut live = None;
-        if flags & uf::AFFECT_LIVE != 0 {
+        if affect_live {
             let mut def = obj.def.clone();
             update_section(&mut def, command, section, parent_index, xml)?;
             live = Some(def);
         }
         let mut config = None;
-        if flags & uf::AFFECT_CONFIG != 0 {
+        if affect_config {
             let mut def = match (&obj.new_def, obj.active) {
                 (Some(d), true) => d.clone(),
                 _ => obj.def.clone(),

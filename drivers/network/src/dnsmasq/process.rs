@@ -18,7 +18,7 @@ use std::fs;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -36,17 +36,9 @@ const TERM_TIMEOUT: Duration = Duration::from_secs(5);
 const KILL_TIMEOUT: Duration = Duration::from_secs(2);
 const POLL: Duration = Duration::from_millis(20);
 
-/// Directories searched after `PATH`: dnsmasq lives in sbin, often not on a user's PATH.
-const SBIN_DIRS: [&str; 3] = ["/usr/sbin", "/sbin", "/usr/local/sbin"];
-
 /// The dnsmasq binary: the first executable `dnsmasq` on `PATH`, else in the sbin directories.
 pub fn find_dnsmasq() -> Result<PathBuf, DnsmasqError> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(SBIN_DIRS.iter().map(PathBuf::from))
-        .map(|dir| dir.join("dnsmasq"))
-        .find(|p| fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
-        .ok_or(DnsmasqError::NotFound)
+    crate::program::find("dnsmasq").ok_or(DnsmasqError::NotFound)
 }
 
 /// Start dnsmasq with the files [`super::write`] wrote, and return its pid.
@@ -356,6 +348,7 @@ fn check_unprivileged_read(path: &Path) -> Result<(), DnsmasqError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn own_process_is_not_dnsmasq() {

@@ -58,6 +58,11 @@ impl NetworkDriver for NetworkHost {
             (Some(p), true) => p,
             _ => v.current(),
         };
+        // libvirt's live XML counts the guests plugged in (`connections`), from the ports.
+        let mut def = def.clone();
+        if v.active() && f & XML_INACTIVE == 0 {
+            def.connections = Some(self.port_count(&net.name)?).filter(|n| *n > 0);
+        }
         Ok(def.to_xml(&NetworkFormatOptions {
             inactive: f & XML_INACTIVE != 0,
         }))

@@ -154,6 +154,11 @@ impl NetworkHost {
             bridge::add_address(&br, addr, prefix, None).map_err(|e| host_err(&e))?;
         }
         bridge::set_link_up(&br, true).map_err(|e| host_err(&e))?;
+        if let Some(bw) = &def.bandwidth {
+            // What the network sends to its guests leaves through the bridge: libvirt passes
+            // "swapped" for the bridge too. The limits go with the bridge when it is deleted.
+            crate::bandwidth::set(&br, bw, true).map_err(Error::from)?;
+        }
         for r in &def.routes {
             let prefix = r.prefix.map_or_else(
                 || r.netmask.map_or(0, prefix_of_mask),
@@ -233,6 +238,7 @@ impl NetworkHost {
     /// when some step failed (it is reported), since a second destroy could not do better.
     pub(crate) fn stop_on_host(&self, name: &str, status: &NetworkStatus) -> Result<()> {
         let result = self.teardown(name, status);
+        self.remove_ports(name);
         NetworkStatus::remove(&self.paths.run, name).map_err(failed)?;
         result
     }

@@ -45,29 +45,14 @@ impl NetworkHost {
         flags::check(f, uf::AFFECT_LIVE | uf::AFFECT_CONFIG, "networkUpdate")?;
         let _lock = self.lock(&net.name)?;
         let v = self.view_of(net)?;
-        let mut f = f;
-        if f & (uf::AFFECT_LIVE | uf::AFFECT_CONFIG) == uf::AFFECT_CURRENT {
-            f |= if v.active() {
-                uf::AFFECT_LIVE
-            } else {
-                uf::AFFECT_CONFIG
-            };
-        }
-        if !v.active() && f & uf::AFFECT_LIVE != 0 {
-            return Err(Error::invalid_op("network is not running"));
-        }
-        if f & uf::AFFECT_CONFIG != 0 && v.persistent.is_none() {
-            return Err(Error::invalid_op(
-                "cannot change persistent config of a transient network",
-            ));
-        }
+        let (affect_live, affect_config) = uf::targets(f, v.active(), v.persistent.is_some())?;
         // Both copies are computed before either is stored, so a change that fails for one
         // changes neither.
-        let config = match (&v.persistent, f & uf::AFFECT_CONFIG != 0) {
+        let config = match (&v.persistent, affect_config) {
             (Some(p), true) => Some(updated(p, command, section, parent_index, xml)?),
             _ => None,
         };
-        let live = match (&v.live, f & uf::AFFECT_LIVE != 0) {
+        let live = match (&v.live, affect_live) {
             (Some(l), true) => Some(updated(l, command, section, parent_index, xml)?),
             _ => None,
         };

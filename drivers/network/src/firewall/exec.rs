@@ -7,35 +7,20 @@
 use super::{CommandFailure, FirewallError};
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::PathBuf;
+use std::os::unix::fs::OpenOptionsExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Where the programs live when `PATH` lacks the sbin directories (a user's shell under sudo).
-const SBIN_DIRS: [&str; 3] = ["/usr/sbin", "/sbin", "/usr/local/sbin"];
-
-/// The executable `name` in `PATH` or the sbin directories.
-pub(crate) fn find_program(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(SBIN_DIRS.iter().map(PathBuf::from))
-        .map(|dir| dir.join(name))
-        .find(|p| {
-            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-}
 
 /// Run `argv` and return its stdout; a failure quotes the command and its stderr.
 pub(crate) fn run(argv: &[String]) -> Result<String, CommandFailure> {
     let failure = |message: String| CommandFailure {
-        command: display_command(argv),
+        command: crate::program::display(argv),
         message,
     };
     let Some((program, args)) = argv.split_first() else {
         return Err(failure("empty command".into()));
     };
-    let Some(path) = find_program(program) else {
+    let Some(path) = crate::program::find(program) else {
         return Err(failure(format!("'{program}' is not installed")));
     };
     let out = Command::new(path)
@@ -67,25 +52,6 @@ pub(crate) fn run(argv: &[String]) -> Result<String, CommandFailure> {
     } else {
         lines.join("; ")
     }))
-}
-
-/// The command as one would type it in a shell, for messages.
-pub(crate) fn display_command(argv: &[String]) -> String {
-    argv.iter()
-        .map(|a| {
-            let plain = !a.is_empty()
-                && a.chars().all(|c| {
-                    c.is_ascii_alphanumeric()
-                        || matches!(c, '-' | '_' | '.' | '/' | ':' | ',' | '=' | '+')
-                });
-            if plain {
-                a.clone()
-            } else {
-                format!("'{}'", a.replace('\'', r"'\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The lock files tried in turn: root's runtime directories (the firewall needs root anyway).
@@ -169,7 +135,7 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         assert_eq!(
-            display_command(&argv),
+            crate::program::display(&argv),
             r#"nft -ae insert rule ip t c iif '"br0"' ct state related,established '{ a; }' 'it'\''s'"#
         );
     }

@@ -80,7 +80,7 @@ impl Backend {
         self.programs()
             .iter()
             .copied()
-            .find(|p| exec::find_program(p).is_none())
+            .find(|p| crate::program::find(p).is_none())
     }
 }
 
@@ -238,7 +238,7 @@ fn run_removal(backend: Backend, commands: &[Vec<String>]) -> Vec<CommandFailure
         // own programs, so an edited or corrupt record cannot run anything else.
         if let Err(reason) = check_removal_command(backend, argv) {
             failures.push(CommandFailure {
-                command: exec::display_command(argv),
+                command: crate::program::display(argv),
                 message: format!("refused: {reason}"),
             });
             continue;

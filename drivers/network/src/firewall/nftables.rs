@@ -8,7 +8,7 @@
 //! record deletes exactly that handle. No host INPUT/OUTPUT rules: the table's chains accept by
 //! default and nobody else adds rejects to them, so there is nothing to override.
 
-use super::exec::{self, run};
+use super::exec::run;
 use super::rules::{Family, Plan, Rule};
 use super::{AddResult, CommandFailure};
 
@@ -66,7 +66,7 @@ pub(crate) fn add(plan: &Plan) -> AddResult {
             return Err((
                 removal,
                 CommandFailure {
-                    command: exec::display_command(&argv),
+                    command: crate::program::display(&argv),
                     message: format!("no rule handle in its output '{}'", out.trim()),
                 },
             ));
@@ -208,7 +208,7 @@ fn setup(family: Family) -> Result<(), CommandFailure> {
     let argv = s(&["nft", "-j", "list", "chain", f, TABLE, FORWARD]);
     let out = run(&argv)?;
     let present = jump_targets(&out).map_err(|message| CommandFailure {
-        command: exec::display_command(&argv),
+        command: crate::program::display(&argv),
         message,
     })?;
     for child in JUMPED {
@@ -287,7 +287,7 @@ pub(crate) fn delete_empty_tables() -> Vec<CommandFailure> {
     let list_tables = s(&["nft", "-j", "list", "tables"]);
     let tables = match run(&list_tables).and_then(|out| {
         parse_listing(&out).map_err(|message| CommandFailure {
-            command: exec::display_command(&list_tables),
+            command: crate::program::display(&list_tables),
             message,
         })
     }) {
@@ -308,7 +308,7 @@ pub(crate) fn delete_empty_tables() -> Vec<CommandFailure> {
         let argv = s(&["nft", "-j", "list", "table", f, TABLE]);
         let empty = run(&argv).and_then(|out| {
             only_skeleton(&out).map_err(|message| CommandFailure {
-                command: exec::display_command(&argv),
+                command: crate::program::display(&argv),
                 message,
             })
         });

@@ -190,10 +190,19 @@ impl QemuDriver {
 
     /// Start `def` (already written as the live XML) under a held lock.
     pub(super) fn launch_guest(&self, def: &DomainDef, flags: u32) -> Result<Domain> {
-        let rt = self.runtime(&def.name);
         let mut def = def.clone();
         self.resolve_networks(&mut def)?;
-        let def = &def;
+        let result = self.launch_plugged(&def, flags);
+        // A supervisor that ran releases the ports when it ends; one that never ran cannot.
+        if result.is_err() && !self.runtime(&def.name).supervisor_alive().unwrap_or(false) {
+            crate::runtime::ports::release_ports_of(&self.uri, &def.name, &def.devices.interfaces);
+        }
+        result
+    }
+
+    /// [`Self::launch_guest`] once the guest's network NICs have their ports.
+    fn launch_plugged(&self, def: &DomainDef, flags: u32) -> Result<Domain> {
+        let rt = self.runtime(&def.name);
         let xml = def.to_xml(&FormatOptions {
             secure: true,
             ..FormatOptions::default()

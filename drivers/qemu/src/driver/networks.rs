@@ -3,8 +3,8 @@
 //! driver.
 
 use virtsh_api::{
-    DhcpLease, DomainInterface, Error, IpAddress, Network, NetworkDriver, NetworkEvent,
-    NetworkPort, Result,
+    DhcpLease, DomainInterface, IpAddress, Network, NetworkDriver, NetworkEvent, NetworkPort,
+    Result,
 };
 use virtsh_xml::domain::{DomainDef, NetInterface};
 
@@ -102,26 +102,39 @@ impl NetworkDriver for QemuDriver {
 }
 
 impl QemuDriver {
-    /// Point each `<interface type='network'>` of a guest about to run at its network's
-    /// bridge: the live `<source bridge=...>` libvirt shows, which the supervisor's tap joins.
-    /// The network must be active, as libvirt requires.
+    /// Plug each `<interface type='network'>` of a guest about to run into its network: a
+    /// port owned by the guest (libvirt's `portid`) and the network's bridge (the live
+    /// `<source bridge=...>` the supervisor's tap joins). The network must be active, as
+    /// libvirt requires. On failure the ports taken so far are released.
     pub(super) fn resolve_networks(&self, def: &mut DomainDef) -> Result<()> {
-        for iface in def.devices.interfaces.iter_mut() {
-            self.resolve_network(iface)?;
+        let (name, uuid) = (def.name.clone(), def.uuid);
+        for i in 0..def.devices.interfaces.len() {
+            if let Err(e) = self.resolve_network(&name, uuid, &mut def.devices.interfaces[i]) {
+                crate::runtime::ports::release_ports_of(&self.uri, &name, &def.devices.interfaces);
+                return Err(e);
+            }
         }
         Ok(())
     }
 
-    pub(crate) fn resolve_network(&self, iface: &mut NetInterface) -> Result<()> {
+    pub(crate) fn resolve_network(
+        &self,
+        owner: &str,
+        owner_uuid: uuid::Uuid,
+        iface: &mut NetInterface,
+    ) -> Result<()> {
         if iface.if_type != "network" {
             return Ok(());
         }
         let name = iface.source.clone().unwrap_or_default();
-        let net = self.networks.lookup_network_by_name(&name)?;
-        if !self.networks.network_is_active(&net)? {
-            return Err(Error::invalid_op(format!("network '{name}' is not active")));
-        }
-        let bridge = self.networks.network_bridge_name(&net)?;
+        let mac = iface.mac.clone().unwrap_or_default();
+        let portgroup = iface.source_extra.attr("portgroup").map(str::to_string);
+        let (port, bridge) =
+            self.networks
+                .allocate_port(&name, owner, owner_uuid, &mac, portgroup.as_deref())?;
+        iface
+            .source_extra
+            .set_attr("portid", &port.hyphenated().to_string());
         iface.source_extra.set_attr("bridge", &bridge);
         Ok(())
     }

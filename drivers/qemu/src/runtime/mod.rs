@@ -15,6 +15,7 @@
 //! Liveness is a lock rather than a pid so that it cannot be fooled by pid reuse: the kernel
 //! drops the lock when the supervisor dies, however it dies.
 
+pub mod ports;
 mod proc;
 mod status;
 

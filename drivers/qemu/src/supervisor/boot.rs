@@ -133,7 +133,7 @@ pub(super) fn boot(args: &Args, paths: &StatePaths) -> Result<Supervisor, Error>
         status,
         alive,
     )?;
-    Ok(sup)
+    Ok(sup.with_uri(&args.uri))
 }
 
 fn start_qemu(
@@ -289,6 +289,14 @@ fn open_taps(def: &mut DomainDef) -> Result<Vec<Option<virtsh_network::Tap>>, Er
                         ))
                     }
                 }
+                // The guest's inbound is the tap's egress (libvirt's "swapped").
+                if let Some(bw) = iface
+                    .bandwidth()
+                    .map_err(|e| Error::new(ErrorKind::XmlError, e.to_string()))?
+                {
+                    virtsh_network::bandwidth::set(tap.name(), &bw, true)
+                        .map_err(virtsh_api::Error::from)?;
+                }
                 iface.target_dev = Some(tap.name().to_string());
                 Some(tap)
             }
@@ -387,6 +395,7 @@ fn attach(
         status,
         alive,
     )
+    .map(|s| s.with_uri(&args.uri))
 }
 
 fn bind_request_socket(rt: &DomainRuntime) -> Result<UnixListener, Error> {

@@ -52,6 +52,8 @@ struct Destroying {
 }
 
 pub struct Supervisor {
+    /// The connection the guest belongs to: its networks are that root's.
+    uri: String,
     rt: DomainRuntime,
     /// The persistent definition's file: whether it exists when QEMU ends decides whether the
     /// domain stays (shut off) or vanishes (transient).
@@ -101,6 +103,7 @@ impl Supervisor {
         let autodestroy = status.autodestroy.and_then(|p| pidfd_open(p.pid).ok());
         let agent = AgentLink::new(&def, &rt);
         let mut sup = Supervisor {
+            uri: String::new(),
             agent,
             rt,
             config_path,
@@ -639,6 +642,12 @@ impl Supervisor {
         self.subscribers.retain_mut(|s| s.write_all(&line).is_ok());
     }
 
+    /// The connection URI, for the host resources the guest holds (its network ports).
+    pub(super) fn with_uri(mut self, uri: &str) -> Supervisor {
+        self.uri = uri.to_string();
+        self
+    }
+
     /// QEMU is gone: reap it, record why it ended, clean up, answer the waiters.
     fn finish(mut self) -> i32 {
         if let Some(mut child) = self.child.take() {
@@ -674,6 +683,8 @@ impl Supervisor {
         } else {
             (reason::SHUTOFF_CRASHED, ev::STOPPED_FAILED)
         };
+        // The live XML (hotplugged NICs included) names the ports to give back.
+        crate::runtime::ports::release_network_ports(&self.uri, &self.rt);
         let persistent = self.config_path.exists();
         if persistent {
             if let Err(e) = self.rt.write_status(&DomainStatus::shutoff(why)) {

@@ -109,6 +109,36 @@ impl NetInterface {
             .as_deref()
             .is_some_and(|m| VIRTIO_MODELS.contains(&m))
     }
+
+    /// The interface's `<bandwidth>`, read as libvirt's virNetDevBandwidthParse does: `floor`
+    /// is allowed only for `type='network'`; `None` without the element or without any
+    /// `<inbound>`/`<outbound>`. An invalid element is an error in libvirt's words.
+    pub fn bandwidth(&self) -> Result<Option<crate::network::BandwidthDef>, XmlError> {
+        let Some(node) = self.extra.iter().find(|n| n.name == "bandwidth") else {
+            return Ok(None);
+        };
+        let el = node_element(node);
+        let src = crate::network::helpers::Src { text: "" };
+        let allow_floor = self.if_type == "network";
+        crate::network::BandwidthDef::parse(src, &el, allow_floor).map_err(|mut e| {
+            // The element is no longer in its source text: a position would point nowhere.
+            e.line = None;
+            e.column = None;
+            e.span = None;
+            e
+        })
+    }
+}
+
+/// An element for the parsers that read [`Element`]s (no source position).
+fn node_element(n: &Node) -> Element {
+    Element {
+        name: n.name.clone(),
+        attrs: n.attrs.clone(),
+        children: n.children.iter().map(node_element).collect(),
+        text: n.text.clone().unwrap_or_default(),
+        offset: 0,
+    }
 }
 
 /// A MAC in libvirt's `52:54:00` range, random in its last three bytes.
@@ -340,5 +370,62 @@ mod tests {
         assert_eq!(parse_mac("52:54:00:aa:bb"), None);
         let m = generate_mac();
         assert!(m.starts_with("52:54:00:") && m.len() == 17, "{m}");
+    }
+
+    fn iface(xml: &str) -> NetInterface {
+        let el = crate::dom::parse(xml).unwrap();
+        parse(xml, &el, false).unwrap()
+    }
+
+    #[test]
+    fn bandwidth_is_read_from_the_interface() {
+        use crate::network::{BandwidthDef, BandwidthRate};
+        let n = iface(
+            "<interface type='bridge'><source bridge='br0'/><bandwidth>\
+             <inbound average='1000' peak='5000' burst='1024'/><outbound average='128'/>\
+             </bandwidth></interface>",
+        );
+        assert_eq!(
+            n.bandwidth().unwrap(),
+            Some(BandwidthDef {
+                inbound: Some(BandwidthRate {
+                    average: 1000,
+                    peak: 5000,
+                    burst: 1024,
+                    floor: 0
+                }),
+                outbound: Some(BandwidthRate {
+                    average: 128,
+                    ..Default::default()
+                }),
+            })
+        );
+        assert_eq!(iface("<interface type='user'/>").bandwidth().unwrap(), None);
+        let empty = iface("<interface type='user'><bandwidth/></interface>");
+        assert_eq!(empty.bandwidth().unwrap(), None);
+    }
+
+    #[test]
+    fn bandwidth_floor_only_on_network_interfaces() {
+        let xml = |t: &str| {
+            format!(
+                "<interface type='{t}'><source {t}='x'/><bandwidth>\
+                 <inbound floor='200'/></bandwidth></interface>"
+            )
+        };
+        let net = iface(&xml("network")).bandwidth().unwrap().unwrap();
+        assert_eq!(net.inbound.unwrap().floor, 200);
+        let err = iface(&xml("bridge")).bandwidth().unwrap_err();
+        assert_eq!(
+            err.message,
+            "unsupported configuration: floor attribute is not supported for this config"
+        );
+        assert_eq!(err.line, None);
+        let bad =
+            iface("<interface type='user'><bandwidth><outbound peak='3'/></bandwidth></interface>");
+        assert_eq!(
+            bad.bandwidth().unwrap_err().message,
+            "Missing mandatory average or floor attributes"
+        );
     }
 }

@@ -49,7 +49,24 @@ pub(super) fn attach_net_live(
     // A tap NIC: the supervisor opens the tap and hands it to QEMU under a name, which the
     // netdev then uses in place of a number.
     let mut net = net.clone();
-    drv.resolve_network(&mut net)?;
+    drv.resolve_network(&dom.name, dom.uuid, &mut net)?;
+    let result = plug_live(drv, dom, &mut net, tap_type, &host, k, &mut g);
+    if result.is_err() {
+        crate::runtime::ports::release_ports_of(&drv.uri, &dom.name, std::slice::from_ref(&net));
+    }
+    result
+}
+
+/// The QEMU side of [`attach_net_live`], once a network NIC holds its port.
+fn plug_live(
+    drv: &QemuDriver,
+    dom: &Domain,
+    net: &mut NetInterface,
+    tap_type: bool,
+    host: &str,
+    k: u64,
+    g: &mut super::generate::Generated,
+) -> Result<()> {
     if tap_type {
         let fdname = format!("{host}-fd");
         let reply = drv.supervisor_call(
@@ -71,9 +88,9 @@ pub(super) fn attach_net_live(
             }
         }
     }
-    let net = &net;
+    let net = &*net;
     for d in &mut g.devices {
-        rename(d, "netdev", |_| host.clone());
+        rename(d, "netdev", |_| host.to_string());
         rename(d, "id", |_| format!("net{k}"));
     }
     for n in &g.netdevs {
@@ -97,6 +114,7 @@ pub(super) fn detach_net_live(drv: &QemuDriver, dom: &Domain, net: &NetInterface
         unplug(drv, dom, &id)?;
         let _ = drv.qmp(dom, "netdev_del", json!({"id": format!("host{id}")}));
     }
+    let mut removed = Vec::new();
     edit_live(drv, &dom.name, |def| {
         if let Some(i) = def
             .devices
@@ -104,8 +122,10 @@ pub(super) fn detach_net_live(drv: &QemuDriver, dom: &Domain, net: &NetInterface
             .iter()
             .position(|n| same_mac(n.mac.as_deref(), Some(&mac)))
         {
-            def.devices.interfaces.remove(i);
+            removed.push(def.devices.interfaces.remove(i));
         }
         Ok(())
-    })
+    })?;
+    crate::runtime::ports::release_ports_of(&drv.uri, &dom.name, &removed);
+    Ok(())
 }
