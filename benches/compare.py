@@ -10,6 +10,10 @@ warm-up run each. Reported per workload: median wall time, median peak RSS (the 
 ru_maxrss), and the ratios virtsh/virsh against the project's targets (time <= 0.25,
 memory <= 0.5).
 
+Then it runs benches/network.py (virtsh's network driver against libvirt 9.0's: net-start until
+a DHCP client has a lease, net-destroy; in network namespaces it creates; needs root), so that
+its lines are in the same report; --no-network skips it.
+
 It reports; it never fails on timing. The exit status is 1 only when a tool cannot be run at all.
 
 Measuring: a process started from Python inherits Python's own peak RSS into its ru_maxrss when it
@@ -129,7 +133,10 @@ def main():
     ap.add_argument("--virsh", default="virsh")
     ap.add_argument("--uri", default="test:///default")
     ap.add_argument("--runs", type=int, default=30)
-    ap.add_argument("--quick", action="store_true", help="5 runs per tool and workload")
+    ap.add_argument("--quick", action="store_true", help="5 runs per tool and workload "
+                    "(and 3 per side in the network benchmark)")
+    ap.add_argument("--no-network", action="store_true",
+                    help="skip the network benchmark (benches/network.py)")
     a = ap.parse_args()
     runs = 5 if a.quick else max(1, a.runs)
 
@@ -191,6 +198,23 @@ def main():
             print("note: some runs exited non-zero:")
             for p in sorted(set(problems)):
                 print(f"  {p}")
+    if a.no_network:
+        return 0
+    return network_benchmark(tools, a.quick)
+
+
+def network_benchmark(tools, quick):
+    """benches/network.py, in the same report. It prints "unavailable: why" for what it cannot
+    run (not root, no libvirtd, dnsmasq, nft or iptables) and exits 0 then; non-zero only when
+    virtsh cannot run or it breaks."""
+    print()
+    sys.stdout.flush()
+    argv = [sys.executable, os.path.join(ROOT, "benches", "network.py"),
+            "--virtsh", tools["virtsh"], "--virsh", tools["virsh"]] + (["--quick"] if quick else [])
+    rc = subprocess.run(argv, stdin=subprocess.DEVNULL).returncode
+    if rc != 0:
+        print(f"compare.py: benches/network.py exited {rc}", file=sys.stderr)
+        return 1
     return 0
 
 

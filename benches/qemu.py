@@ -38,62 +38,27 @@ import sys
 import tempfile
 import time
 
+# The private libvirtd (and the helpers it shares with this script) lives in benches/libvirtd.py,
+# shared with benches/network.py; tests/qemu-vs-libvirt reaches it as qemu.PrivateLibvirtd.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from libvirtd import ENV, PrivateLibvirtd, Unavailable, first_line, run  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKLOADS = ["create", "destroy", "oneshot", "list", "domstats", "boot", "memory"]
-LIBVIRT_DIRS = ["/etc/libvirt", "/run/libvirt", "/var/lib/libvirt", "/var/cache/libvirt",
-                "/var/log/libvirt"]
 GUEST_CMDLINE = "console=ttyS0 panic=-1 quiet"
 READY = b"TINYGUEST READY"
-
-ENV = dict(os.environ)
-ENV.pop("LIBVIRT_DEFAULT_URI", None)
-ENV.pop("VIRSH_DEFAULT_CONNECT_URI", None)
-ENV["LC_ALL"] = "C"
 
 
 class ToolError(Exception):
     """A tool cannot run at all: the script exits 1."""
 
 
-class Unavailable(Exception):
-    """One side of a workload cannot run; the reason is reported and the run goes on."""
-
-
 def log(msg):
     print(msg, flush=True)
 
 
-def first_line(text):
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
-
-
 # ---------------------------------------------------------------------------------------------
 # Running commands
-
-
-def run(argv, timeout=120, check=False):
-    """Run argv; return (ms, rc, stdout, stderr). rc is None on timeout."""
-    t0 = time.perf_counter()
-    try:
-        p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, env=ENV, timeout=timeout,
-                           start_new_session=True)
-    except subprocess.TimeoutExpired as e:
-        ms = (time.perf_counter() - t0) * 1000
-        out = (e.stdout or b"").decode(errors="replace")
-        err = (e.stderr or b"").decode(errors="replace") + "\n(timed out after %ss)" % timeout
-        if check:
-            raise RuntimeError("%s: timed out after %ss" % (" ".join(argv[:4]), timeout))
-        return ms, None, out, err
-    ms = (time.perf_counter() - t0) * 1000
-    out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
-    if check and p.returncode != 0:
-        raise RuntimeError("%s ... exited %d: %s" % (" ".join(argv[:4])[:200], p.returncode,
-                                                    first_line(err) or first_line(out)))
-    return ms, p.returncode, out, err
 
 
 class Tool:
@@ -425,126 +390,6 @@ def wait_ready(path, t0, timeout, still_alive):
     finally:
         if f is not None:
             f.close()
-
-
-# ---------------------------------------------------------------------------------------------
-# The private libvirtd
-
-
-class PrivateLibvirtd:
-    def __init__(self, tmp, virsh):
-        self.dir = os.path.join(tmp, "libvirtd")
-        self.virsh = virsh
-        self.proc = None
-        self.created_dirs = []
-        self.sock = os.path.join(self.dir, "sock", "libvirt-sock")
-        self.uri = "qemu:///system?socket=%s" % self.sock
-        self.pidfile = os.path.join(self.dir, "libvirtd.pid")
-        self.logfile = os.path.join(self.dir, "libvirtd.log")
-        self.outfile = os.path.join(self.dir, "libvirtd.out")
-
-    def start(self, timeout=30):
-        d = self.dir
-        if not shutil.which("libvirtd") or not shutil.which("unshare"):
-            raise Unavailable("libvirtd or unshare not found")
-        for sub in ["etc", "run", "lib", "cache", "log", "sock"]:
-            os.makedirs(os.path.join(d, sub))
-        with open(os.path.join(d, "etc", "libvirtd.conf"), "w") as f:
-            f.write('unix_sock_dir = "%s"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n'
-                    'unix_sock_rw_perms = "0700"\nlog_outputs = "3:file:%s"\n'
-                    % (os.path.join(d, "sock"), self.logfile))
-        # user/group root: qemu runs as root, no libvirt-qemu user needed at run time; no
-        # security driver, cgroups, private /dev or virtlogd, none of which exist here.
-        with open(os.path.join(d, "etc", "qemu.conf"), "w") as f:
-            f.write('user = "root"\ngroup = "root"\nsecurity_driver = "none"\n'
-                    'stdio_handler = "file"\ncgroup_controllers = [ ]\nremember_owner = 0\n'
-                    'namespaces = [ ]\n')
-        # libvirt 9.0 resolves its default QEMU user (libvirt-qemu) before it reads qemu.conf, so
-        # that user must exist: private copies of /etc/passwd and /etc/group that have it.
-        binds = []
-        for name in ("passwd", "group"):
-            src = os.path.join("/etc", name)
-            dst = os.path.join(d, name)
-            shutil.copyfile(src, dst)
-            with open(dst) as f:
-                has = any(line.startswith("libvirt-qemu:") for line in f)
-            if not has:
-                with open(dst, "a") as f:
-                    f.write("libvirt-qemu:x:64055:64055:Libvirt Qemu:/var/lib/libvirt:"
-                            "/usr/sbin/nologin\n" if name == "passwd" else
-                            "libvirt-qemu:x:64055:\n")
-            binds.append((dst, src))
-        for sub, target in zip(["etc", "run", "lib", "cache", "log"], LIBVIRT_DIRS):
-            binds.append((os.path.join(d, sub), target))
-        # Mount points must exist on the host; the ones created here are removed at cleanup.
-        for target in LIBVIRT_DIRS:
-            real = os.path.realpath(target)
-            if not os.path.exists(real):
-                os.makedirs(real)
-                self.created_dirs.append(real)
-        script = "set -e; " + "; ".join("mount --bind '%s' '%s'" % b for b in binds)
-        script += "; exec libvirtd -f '%s' -p '%s'" % (
-            os.path.join("/etc/libvirt", "libvirtd.conf"), self.pidfile)
-        with open(self.outfile, "wb") as out:
-            self.proc = subprocess.Popen(
-                ["unshare", "-m", "--propagation", "private", "sh", "-c", script],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=ENV,
-                start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while not os.path.exists(self.sock):
-            if self.proc.poll() is not None:
-                raise Unavailable("libvirtd exited %s: %s" % (self.proc.returncode,
-                                                             self.why()))
-            if time.monotonic() > deadline:
-                raise Unavailable("libvirtd's socket did not appear in %ss: %s"
-                                  % (timeout, self.why()))
-            time.sleep(0.02)
-        # The socket exists before the drivers are initialised: wait until a client works.
-        while True:
-            _, rc, out, err = run([self.virsh, "-c", self.uri, "list", "--all"], timeout=60)
-            if rc == 0:
-                if out.strip().splitlines()[2:]:
-                    raise Unavailable("the private libvirtd is not empty: %s" % out)
-                return
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise Unavailable("virsh cannot use the private libvirtd: %s" % (
-                    first_line(err) or self.why()))
-            time.sleep(0.1)
-
-    def why(self):
-        text = ""
-        for p in (self.outfile, self.logfile):
-            try:
-                with open(p, errors="replace") as f:
-                    text += f.read()
-            except OSError:
-                pass
-        errs = [l for l in text.splitlines() if " error " in l or "rror" in l]
-        return (errs[-1] if errs else first_line(text[-500:])) or "(no log)"
-
-    def pid(self):
-        if self.proc and self.proc.poll() is None:
-            return self.proc.pid  # unshare and sh exec, so this is libvirtd itself
-        return None
-
-    def stop(self):
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.terminate()
-                try:
-                    self.proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait(timeout=10)
-            self.proc = None
-
-    def remove_mount_points(self):
-        for p in reversed(self.created_dirs):
-            try:
-                os.rmdir(p)  # only if still empty
-            except OSError:
-                pass
-        self.created_dirs = []
 
 
 # ---------------------------------------------------------------------------------------------

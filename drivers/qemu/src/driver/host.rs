@@ -140,7 +140,7 @@ impl HostDriver for QemuDriver {
         let arch = match arch {
             None => None,
             Some(a @ ("x86_64" | "i686")) => Some(a),
-            Some(a) if capsxml::KNOWN_ARCHES.contains(&a) => {
+            Some(a) if virtsh_xml::domain::ARCHES.contains(&a) => {
                 return Err(Error::new(
                     ErrorKind::InvalidArg,
                     format!("unable to find any emulator to serve '{a}' architecture"),

@@ -28,7 +28,7 @@ pub use devices::{DeviceInfo, Devices};
 pub use disk::{disk_name_to_index, Disk};
 pub use net::{parse_mac, NetInterface};
 pub use node::Node;
-pub use os::OsDef;
+pub use os::{OsDef, ARCHES};
 
 use crate::dom::Element;
 use crate::error::XmlError;

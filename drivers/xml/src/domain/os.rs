@@ -12,7 +12,9 @@ pub const TEST_DEFAULT_ARCH: &str = "i686";
 
 const OS_TYPES: &[&str] = &["hvm", "xen", "linux", "exe", "uml", "xenpvh"];
 
-const ARCHES: &[&str] = &[
+/// libvirt 9.0's architecture names (virArch in src/util/virarch.c): what `<type arch>`
+/// accepts, and what tells an unknown architecture from one without an emulator.
+pub const ARCHES: &[&str] = &[
     "alpha",
     "armv6l",
     "armv7l",
@@ -20,7 +22,8 @@ const ARCHES: &[&str] = &[
     "aarch64",
     "cris",
     "i686",
-    "loongarch64",
+    "ia64",
+    "lm32",
     "m68k",
     "microblaze",
     "microblazeel",
