@@ -13,8 +13,25 @@ use std::time::{Duration, Instant};
 
 /// Run `argv` and return its stdout; a failure quotes the command and its stderr.
 pub(crate) fn run(argv: &[String]) -> Result<String, CommandFailure> {
+    run_with_input(argv, None)
+}
+
+/// Run `argv` with `input` on its stdin (an `nft -f -` script): one process and, for nft, one
+/// transaction for many commands. A failure quotes the command, the script and the stderr.
+pub(crate) fn run_script(argv: &[String], input: &str) -> Result<String, CommandFailure> {
+    run_with_input(argv, Some(input))
+}
+
+fn run_with_input(argv: &[String], input: Option<&str>) -> Result<String, CommandFailure> {
     let failure = |message: String| CommandFailure {
-        command: crate::program::display(argv),
+        command: match input {
+            Some(text) => format!(
+                "{} <<< '{}'",
+                crate::program::display(argv),
+                text.trim_end().replace('\n', "; ")
+            ),
+            None => crate::program::display(argv),
+        },
         message,
     };
     let Some((program, args)) = argv.split_first() else {
@@ -23,12 +40,27 @@ pub(crate) fn run(argv: &[String]) -> Result<String, CommandFailure> {
     let Some(path) = crate::program::find(program) else {
         return Err(failure(format!("'{program}' is not installed")));
     };
-    let out = Command::new(path)
-        .args(args)
+    let mut cmd = Command::new(path);
+    cmd.args(args)
         // The messages are quoted in errors and some are matched: keep them untranslated.
         .env("LC_ALL", "C")
-        .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| failure(format!("cannot run it: {e}")))?;
+    if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
+        use std::io::Write;
+        // A short script fits the pipe; a failed write shows up as the program's error.
+        let _ = stdin.write_all(text.as_bytes());
+    }
+    let out = child
+        .wait_with_output()
         .map_err(|e| failure(format!("cannot run it: {e}")))?;
     if out.status.success() {
         return Ok(String::from_utf8_lossy(&out.stdout).into_owned());

@@ -233,22 +233,26 @@ pub fn remove_network_rules(removal: &FirewallRemoval) -> Result<(), FirewallErr
 /// Run removal commands (the caller holds the lock) and return the failures.
 fn run_removal(backend: Backend, commands: &[Vec<String>]) -> Vec<CommandFailure> {
     let mut failures = Vec::new();
+    let mut allowed = Vec::new();
     for argv in commands {
         // A record is data read back from a state file: run only removals by this backend's
         // own programs, so an edited or corrupt record cannot run anything else.
-        if let Err(reason) = check_removal_command(backend, argv) {
-            failures.push(CommandFailure {
+        match check_removal_command(backend, argv) {
+            Ok(()) => allowed.push(argv),
+            Err(reason) => failures.push(CommandFailure {
                 command: crate::program::display(argv),
                 message: format!("refused: {reason}"),
-            });
-            continue;
-        }
-        if let Err(f) = exec::run(argv) {
-            failures.push(f);
+            }),
         }
     }
-    if backend == Backend::Nftables {
-        failures.extend(nftables::delete_empty_tables());
+    match backend {
+        Backend::Nftables => {
+            failures.extend(nftables::remove(&allowed));
+            failures.extend(nftables::delete_empty_tables());
+        }
+        Backend::Iptables => {
+            failures.extend(allowed.iter().filter_map(|argv| exec::run(argv).err()));
+        }
     }
     failures
 }
@@ -268,6 +272,16 @@ fn check_removal_command(backend: Backend, argv: &[String]) -> Result<(), String
     };
     if !removes {
         return Err("not a deletion".into());
+    }
+    // nft removals run as one script, where a newline or `;` in an argument would start
+    // another command: they name tables, chains and handles, plain words all.
+    let plain = |a: &String| {
+        !a.is_empty()
+            && a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    };
+    if backend == Backend::Nftables && !argv.iter().all(plain) {
+        return Err("an argument that is not a plain word".into());
     }
     Ok(())
 }
@@ -310,6 +324,17 @@ mod tests {
             check_removal_command(Backend::Nftables, &v("nft add rule ip t c accept")).is_err()
         );
         assert!(check_removal_command(Backend::Nftables, &v("sh -c true")).is_err());
+        let injected = vec![
+            "nft".to_string(),
+            "delete".into(),
+            "rule".into(),
+            "ip".into(),
+            "t".into(),
+            "c".into(),
+            "handle".into(),
+            "1\nadd rule ip t c accept".into(),
+        ];
+        assert!(check_removal_command(Backend::Nftables, &injected).is_err());
         assert!(check_removal_command(
             Backend::Iptables,
             &v("ip6tables -w -t filter -D X -j ACCEPT")

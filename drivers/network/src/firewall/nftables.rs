@@ -8,7 +8,7 @@
 //! record deletes exactly that handle. No host INPUT/OUTPUT rules: the table's chains accept by
 //! default and nobody else adds rejects to them, so there is nothing to override.
 
-use super::exec::run;
+use super::exec::{run, run_script};
 use super::rules::{Family, Plan, Rule};
 use super::{AddResult, CommandFailure};
 
@@ -41,39 +41,56 @@ fn quoted(name: &str) -> String {
 }
 
 /// Add the plan's rules; on failure, the removal commands of the rules already added.
+///
+/// The rules go to nft as one script (`nft -ae -f -`): one process and one transaction, so
+/// either every rule is in or none is, and nft echoes each rule with its handle, in order.
 pub(crate) fn add(plan: &Plan) -> AddResult {
-    let mut removal: Vec<Vec<String>> = Vec::new();
     let mut ready = [false; 2];
+    let mut added: Vec<(&'static str, &'static str)> = Vec::new();
+    let mut script = String::new();
     for rule in &plan.rules {
         let Some((chain, spec)) = render(plan, rule) else {
             continue;
         };
         let family = rule.family();
         if !ready[family.index()] {
-            if let Err(f) = setup(family) {
-                return Err((removal, f));
-            }
+            setup(family).map_err(|f| (Vec::new(), f))?;
             ready[family.index()] = true;
         }
         let fam = family_name(family);
-        let mut argv = s(&["nft", "-ae", "insert", "rule", fam, TABLE, chain]);
-        argv.extend(spec);
-        let out = match run(&argv) {
-            Ok(out) => out,
-            Err(f) => return Err((removal, f)),
-        };
-        let Some(handle) = parse_handle(&out) else {
-            return Err((
-                removal,
-                CommandFailure {
-                    command: crate::program::display(&argv),
-                    message: format!("no rule handle in its output '{}'", out.trim()),
-                },
-            ));
-        };
-        // Removal runs newest first, undoing the additions in reverse.
-        removal.insert(
-            0,
+        script.push_str(&format!(
+            "insert rule {fam} {TABLE} {chain} {}\n",
+            spec.join(" ")
+        ));
+        added.push((fam, chain));
+    }
+    if added.is_empty() {
+        return Ok(Vec::new());
+    }
+    let argv = s(&["nft", "-ae", "-f", "-"]);
+    let out = run_script(&argv, &script).map_err(|f| (Vec::new(), f))?;
+    let handles = parse_handles(&out);
+    if handles.len() != added.len() {
+        // Rules are in, but which handle is whose is unknown: nothing can be recorded.
+        return Err((
+            Vec::new(),
+            CommandFailure {
+                command: crate::program::display(&argv),
+                message: format!(
+                    "{} rule handles in its output for {} rules: '{}'",
+                    handles.len(),
+                    added.len(),
+                    out.trim()
+                ),
+            },
+        ));
+    }
+    // Removal runs newest first, undoing the additions in reverse.
+    Ok(added
+        .iter()
+        .zip(handles)
+        .rev()
+        .map(|((fam, chain), handle)| {
             s(&[
                 "nft",
                 "delete",
@@ -83,10 +100,23 @@ pub(crate) fn add(plan: &Plan) -> AddResult {
                 chain,
                 "handle",
                 &handle.to_string(),
-            ]),
-        );
+            ])
+        })
+        .collect())
+}
+
+/// Run nft removal commands as one script (one process, one transaction). nft applies a
+/// script all or nothing, so when one of them fails (a rule deleted by hand), each is run on
+/// its own to remove the rest; the failures are returned.
+pub(crate) fn remove(commands: &[&Vec<String>]) -> Vec<CommandFailure> {
+    let script: String = commands
+        .iter()
+        .map(|argv| format!("{}\n", argv[1..].join(" ")))
+        .collect();
+    if commands.is_empty() || run_script(&s(&["nft", "-f", "-"]), &script).is_ok() {
+        return Vec::new();
     }
-    Ok(removal)
+    commands.iter().filter_map(|argv| run(argv).err()).collect()
 }
 
 /// The chain and the rule (after the chain name) for `rule`; `None` for the host rules, which
@@ -183,13 +213,16 @@ pub(crate) fn render(plan: &Plan, rule: &Rule) -> Option<(&'static str, Vec<Stri
     Some((chain, a))
 }
 
-/// `nft -e` echoes the added rule ending in `# handle N` (followed by a `# new generation`
-/// line).
-fn parse_handle(out: &str) -> Option<u64> {
-    out.lines().find_map(|l| {
-        l.rsplit_once("# handle ")
-            .and_then(|(_, h)| h.trim().parse().ok())
-    })
+/// `nft -ae` echoes each added rule ending in `# handle N`, in the script's order (then a
+/// `# new generation` line).
+fn parse_handles(out: &str) -> Vec<u64> {
+    out.lines()
+        .filter(|l| l.starts_with("insert rule "))
+        .filter_map(|l| {
+            l.rsplit_once("# handle ")
+                .and_then(|(_, h)| h.trim().parse().ok())
+        })
+        .collect()
 }
 
 /// Create the family's table and chains unless present (`add` is idempotent, and fails when a
@@ -372,11 +405,10 @@ mod tests {
     #[test]
     fn handles_and_listings() {
         let out = "insert rule ip virtsh_network guest_nat ip saddr 10.0.0.0/8 counter packets 0 bytes 0 return # handle 17\n# new generation 9 by process 1 (nft)\n";
-        assert_eq!(parse_handle(out), Some(17));
-        assert_eq!(
-            parse_handle("# new generation 9 by process 1 (nft)\n"),
-            None
-        );
+        assert_eq!(parse_handles(out), [17]);
+        assert!(parse_handles("# new generation 9 by process 1 (nft)\n").is_empty());
+        let two = "insert rule ip t c accept # handle 4\ninsert rule ip t d drop # handle 5\n";
+        assert_eq!(parse_handles(two), [4, 5]);
         let skeleton = r#"{"nftables": [{"metainfo": {}}, {"table": {"family": "ip", "name": "virtsh_network"}},
             {"chain": {"name": "forward"}}, {"chain": {"name": "guest_output"}},
             {"rule": {"chain": "forward", "expr": [{"counter": {"packets": 0, "bytes": 0}}, {"jump": {"target": "guest_output"}}]}}]}"#;
