@@ -20,7 +20,7 @@ use crate::monitor_fd::{create_private_dir, MonitorError, MonitorSocket};
 use crate::qmp::{QemuVersion, QmpClient, QmpError};
 
 /// Bump when `QemuCaps` changes shape; older cache files are then re-probed.
-pub const CACHE_FORMAT: u32 = 2;
+pub const CACHE_FORMAT: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BinaryKey {
@@ -85,6 +85,10 @@ pub struct QemuCaps {
     pub machines: Vec<MachineType>,
     /// Empty when the probe accel does not support `query-cpu-definitions`.
     pub cpu_models: Vec<CpuModel>,
+    /// The same list as KVM sees it (which models this host runs), from a second probe under
+    /// KVM when the first ran under TCG and KVM is usable; empty otherwise.
+    #[serde(default)]
+    pub kvm_cpu_models: Vec<CpuModel>,
     /// All QOM types (devices, backends, machines, ...), sorted.
     pub qom_types: Vec<String>,
     /// All QMP commands, sorted.
@@ -98,7 +102,69 @@ pub struct QemuCaps {
     pub command_args: std::collections::BTreeMap<String, Vec<String>>,
 }
 
+/// x86 CPU model families, newest first, as libvirt's cpu_map orders them: host-model picks
+/// the first family with a model this host can run.
+const MODEL_GENERATIONS: &[&str] = &[
+    "SapphireRapids",
+    "Cooperlake",
+    "Icelake-Server",
+    "Cascadelake-Server",
+    "Skylake-Server",
+    "Skylake-Client",
+    "Broadwell",
+    "Haswell",
+    "IvyBridge",
+    "SandyBridge",
+    "Westmere",
+    "Nehalem",
+    "Penryn",
+    "Conroe",
+    "EPYC-Milan",
+    "EPYC-Rome",
+    "EPYC",
+    "Opteron_G5",
+    "Opteron_G4",
+    "Opteron_G3",
+    "Opteron_G2",
+    "Opteron_G1",
+];
+
 impl QemuCaps {
+    /// The named CPU model `<cpu mode='host-model'>` becomes under `accel`: the newest model
+    /// family this QEMU can run in full on this host (no unavailable feature), and in it the
+    /// variant with the most mitigations (the longest name: `-IBRS`, `-noTSX-IBRS`). libvirt
+    /// decodes the host's CPUID against its cpu_map instead, and adds the host's extra
+    /// features; virtsh asks QEMU which of its models run here. `None` when the probe ran
+    /// under another accelerator (its usability answers do not hold) or no model runs.
+    pub fn host_model(&self, accel: &str) -> Option<&CpuModel> {
+        let models = self.cpu_models_for(accel)?;
+        let usable = |c: &&CpuModel| c.unavailable_features.is_empty() && !c.deprecated;
+        MODEL_GENERATIONS.iter().find_map(|family| {
+            models
+                .iter()
+                .filter(usable)
+                .filter(|c| {
+                    c.name == *family
+                        || c.name.strip_prefix(family).is_some_and(|rest| {
+                            rest.starts_with('-') && !rest[1..].starts_with('v')
+                        })
+                })
+                .max_by_key(|c| c.name.len())
+        })
+    }
+
+    /// The CPU models with their usability under `accel` (`kvm` or `tcg`), when a probe ran
+    /// under it: "unavailable features" hold only for the accelerator that answered.
+    pub fn cpu_models_for(&self, accel: &str) -> Option<&[CpuModel]> {
+        if self.probe_accel == accel {
+            Some(&self.cpu_models)
+        } else if accel == "kvm" && !self.kvm_cpu_models.is_empty() {
+            Some(&self.kvm_cpu_models)
+        } else {
+            None
+        }
+    }
+
     pub fn has_command(&self, name: &str) -> bool {
         self.commands
             .binary_search_by(|c| c.as_str().cmp(name))
@@ -178,8 +244,21 @@ impl Drop for ChildGuard {
     }
 }
 
-/// Start `binary` with no guest (`-machine none -S`) and read its capabilities over QMP.
+/// Start `binary` with no guest (`-machine none -S`) and read its capabilities over QMP; when
+/// that ran under TCG and KVM is usable, a second start under KVM tells which CPU models this
+/// host runs (for `host-model` and domcapabilities).
 pub fn probe(binary: &Path, opts: &ProbeOptions) -> Result<QemuCaps, CapsError> {
+    let mut caps = probe_under(binary, opts, &opts.accel)?;
+    if opts.accel == "tcg" && caps.kvm_present {
+        // A failure only leaves KVM's model usability unknown, as before.
+        if let Ok(kvm) = probe_under(binary, opts, "kvm") {
+            caps.kvm_cpu_models = kvm.cpu_models;
+        }
+    }
+    Ok(caps)
+}
+
+fn probe_under(binary: &Path, opts: &ProbeOptions, accel: &str) -> Result<QemuCaps, CapsError> {
     let key = BinaryKey::of(binary).map_err(|source| CapsError::Binary {
         path: binary.to_path_buf(),
         source,
@@ -195,7 +274,7 @@ pub fn probe(binary: &Path, opts: &ProbeOptions) -> Result<QemuCaps, CapsError> 
         .join(format!("probe-{}-{}", std::process::id(), unique()));
     let mon = MonitorSocket::bind(&dir).map_err(mon_err)?;
     let mut cmd = Command::new(&key.path);
-    cmd.args(["-machine", "none", "-accel", &opts.accel])
+    cmd.args(["-machine", "none", "-accel", accel])
         .args(["-nodefaults", "-nographic", "-S", "-display", "none"])
         .args(["-serial", "none", "-parallel", "none"])
         .stdin(Stdio::null())
@@ -206,7 +285,7 @@ pub fn probe(binary: &Path, opts: &ProbeOptions) -> Result<QemuCaps, CapsError> 
     let _ = fs::remove_dir_all(&dir);
     let (child, mut qmp) = result.map_err(mon_err)?;
     let _guard = ChildGuard(child);
-    let caps = read_caps(&mut qmp, key, &opts.accel)?;
+    let caps = read_caps(&mut qmp, key, accel)?;
     let _ = qmp.execute("quit", Value::Null);
     Ok(caps)
 }
@@ -339,6 +418,7 @@ fn read_caps(qmp: &mut QmpClient, key: BinaryKey, accel: &str) -> Result<QemuCap
         format: CACHE_FORMAT,
         key,
         probe_accel: accel.to_string(),
+        kvm_cpu_models: Vec::new(),
         version,
         machines,
         cpu_models,

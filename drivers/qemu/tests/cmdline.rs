@@ -151,6 +151,7 @@ fn fake_caps() -> QemuCaps {
         kvm_present: false,
         kvm_enabled: false,
         command_args: Default::default(),
+        kvm_cpu_models: Vec::new(),
     }
 }
 
@@ -972,4 +973,50 @@ fn golden_channel_agent() {
     // Without the port types this QEMU cannot run it.
     let e = build(&def, &fake_caps(), &env).unwrap_err();
     assert!(e.to_string().contains("virtio-serial-pci"), "{e}");
+}
+
+/// `host-model` becomes the newest model family this host runs in full, in its variant with
+/// the most mitigations; usability holds only for the accelerator that reported it.
+#[test]
+fn host_model_is_the_newest_usable_model() {
+    let model = |name: &str, unavailable: &[&str]| CpuModel {
+        name: name.into(),
+        typename: None,
+        unavailable_features: unavailable.iter().map(|s| s.to_string()).collect(),
+        deprecated: false,
+    };
+    let mut caps = fake_caps();
+    caps.cpu_models = vec![
+        model("qemu64", &[]),
+        model("Skylake-Client", &["avx512f"]),
+        model("Haswell", &[]),
+        model("Haswell-IBRS", &[]),
+        model("Haswell-v4", &[]),
+        model("Westmere", &[]),
+    ];
+    assert_eq!(
+        caps.host_model("tcg").map(|m| m.name.as_str()),
+        Some("Haswell-IBRS")
+    );
+    assert!(caps.host_model("kvm").is_none(), "the probe ran under TCG");
+    caps.kvm_cpu_models = vec![model("Westmere", &[]), model("Haswell", &["pcid"])];
+    assert_eq!(
+        caps.host_model("kvm").map(|m| m.name.as_str()),
+        Some("Westmere")
+    );
+
+    let xml = std::fs::read_to_string(data_dir().join("minimal.xml"))
+        .expect("fixture")
+        .replace("@DIR@", GOLDEN_DIR)
+        .replace("</domain>", "<cpu mode='host-model'/>\n</domain>");
+    let def = parse(&xml);
+    let args = build(&def, &caps, &golden_env("host-model")).expect("host-model");
+    assert_eq!(values(&args, "-cpu"), ["Haswell-IBRS"]);
+    caps.cpu_models.retain(|m| m.name == "Skylake-Client");
+    let e = build(&def, &caps, &golden_env("host-model")).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("no CPU model of this QEMU runs on this host"),
+        "{e}"
+    );
 }

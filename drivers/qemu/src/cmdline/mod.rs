@@ -351,9 +351,19 @@ fn cpu_args(
         }
         ("maximum", _) => "max".to_string(),
         ("host-model", _) => {
-            return Err(CmdlineError::Unsupported(
-                "CPU mode host-model (libvirt expands it from the host CPU's model; use host-passthrough, maximum or a custom model)".into(),
-            ))
+            let accel = if env.accel == Accel::Kvm {
+                "kvm"
+            } else {
+                "tcg"
+            };
+            match caps.host_model(accel) {
+                Some(m) => m.name.clone(),
+                None => {
+                    return Err(CmdlineError::Unsupported(format!(
+                        "CPU mode host-model: no CPU model of this QEMU runs on this host under {accel}"
+                    )))
+                }
+            }
         }
         (_, Some(m)) => m,
         (_, None) => "qemu64".to_string(),

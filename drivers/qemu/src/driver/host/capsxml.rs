@@ -4,8 +4,8 @@
 //! src/util/virsysinfo.c), from /proc, /sys and the probed [`QemuCaps`].
 //!
 //! Differences from libvirt: the host `<cpu>` has no `<model>` and no `<feature>` list (libvirt
-//! decodes CPUID against its cpu_map, which virtsh does not carry); `host-model` is reported as
-//! unsupported; the device enums list what virtsh's command line generator can produce with
+//! decodes CPUID against its cpu_map, which virtsh does not carry); `host-model` is the model
+//! [`QemuCaps::host_model`] picks, without libvirt's list of extra host features; the device enums list what virtsh's command line generator can produce with
 //! this QEMU, not everything libvirt could.
 
 use std::fs;
@@ -20,7 +20,6 @@ use virtsh_xml::writer::XmlWriter;
 
 use crate::caps::{MachineType, QemuCaps};
 use crate::cmdline::firmware::{load_descriptors, FIRMWARE_DIRS};
-
 
 fn read_trim(p: impl AsRef<Path>) -> Option<String> {
     fs::read_to_string(p).ok().map(|s| s.trim().to_string())
@@ -505,18 +504,25 @@ pub(super) fn domain_capabilities(
     w.start("mode", &[("name", "maximum"), ("supported", "yes")]);
     enum_values(&mut w, "maximumMigratable", &["on", "off"]);
     w.end("mode");
-    w.empty("mode", &[("name", "host-model"), ("supported", "no")]);
+    match caps.host_model(if kvm { "kvm" } else { "tcg" }) {
+        Some(m) => {
+            w.start("mode", &[("name", "host-model"), ("supported", "yes")]);
+            w.text("model", &[("fallback", "forbid")], &m.name);
+            w.text("vendor", &[], model_vendor(&m.name));
+            w.end("mode");
+        }
+        None => w.empty("mode", &[("name", "host-model"), ("supported", "no")]),
+    }
     if caps.cpu_models.is_empty() {
         w.empty("mode", &[("name", "custom"), ("supported", "no")]);
     } else {
         w.start("mode", &[("name", "custom"), ("supported", "yes")]);
-        // The probe's "unavailable-features" hold for its own accelerator only.
-        let known = caps.probe_accel == if kvm { "kvm" } else { "tcg" };
+        // "unavailable-features" hold only for the accelerator that answered.
+        let known = caps.cpu_models_for(if kvm { "kvm" } else { "tcg" });
         for c in caps.cpu_models.iter().filter(|c| is_named_model(&c.name)) {
-            let usable = if !known {
-                "unknown"
-            } else {
-                yes_no(c.unavailable_features.is_empty())
+            let usable = match known.and_then(|k| k.iter().find(|m| m.name == c.name)) {
+                None => "unknown",
+                Some(m) => yes_no(m.unavailable_features.is_empty()),
             };
             let vendor = model_vendor(&c.name);
             if c.deprecated {
