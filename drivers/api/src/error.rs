@@ -62,6 +62,7 @@ error_kinds! {
     Rpc = 39, "";
     NoDomain = 42, "Domain not found: ";
     NoNetwork = 43, "Network not found: ";
+    InvalidMac = 44, "invalid MAC address: ";
     AuthFailed = 45, "authentication failed: ";
     NoStoragePool = 49, "Storage pool not found: ";
     NoStorageVol = 50, "Storage volume not found: ";

@@ -107,7 +107,8 @@ impl NetworkDriver for NetworkHost {
         let _lock = self.lock(&net.name)?;
         let v = self.view_of(net)?;
         if v.persistent.is_none() {
-            return Err(Error::invalid_op("network is not persistent"));
+            // networkUndefine's words.
+            return Err(Error::invalid_op("can't undefine transient network"));
         }
         let _ = std::fs::remove_file(self.autostart_link(&net.name));
         self.store.remove(&net.name).map_err(super::state_error)?;
@@ -249,6 +250,10 @@ impl NetworkDriver for NetworkHost {
         f: u32,
     ) -> Result<Vec<DhcpLease>> {
         flags::check(f, 0, "networkGetDHCPLeases")?;
+        // networkGetDHCPLeases checks the MAC before it looks the network up.
+        if let Some(m) = mac.filter(|m| virtsh_xml::network::parse_mac(m).is_none()) {
+            return Err(Error::new(virtsh_api::ErrorKind::InvalidMac, m));
+        }
         let v = self.view_of(net)?;
         self.leases(&v, mac)
     }

@@ -106,7 +106,10 @@ impl NetworkHost {
         match bridge.name.clone() {
             Some(name) if !name.contains("%d") => {
                 if taken.contains(&name) {
-                    return Err(failed(format!("bridge name '{name}' already in use.")));
+                    // networkBridgeNameValidate reports it as an internal error.
+                    return Err(Error::internal(format!(
+                        "bridge name '{name}' already in use."
+                    )));
                 }
             }
             template => {

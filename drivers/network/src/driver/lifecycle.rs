@@ -5,7 +5,7 @@
 
 use std::net::IpAddr;
 
-use virtsh_api::{Error, Result};
+use virtsh_api::{Error, ErrorKind, Result};
 use virtsh_xml::{NetworkDef, NetworkFormatOptions};
 
 use super::status::{NetworkStatus, Phase};
@@ -58,6 +58,9 @@ impl NetworkHost {
     /// Make everything `def` needs on the host and record it. On failure, what was made is
     /// undone and the status file removed.
     pub(crate) fn start_on_host(&self, def: &NetworkDef) -> Result<()> {
+        let mut live = def.clone();
+        fill_nat_ports(&mut live);
+        let def = &live;
         for dir in [&self.paths.run, &self.paths.lib] {
             std::fs::create_dir_all(dir).map_err(|e| failed(format!("{}: {e}", dir.display())))?;
         }
@@ -112,6 +115,8 @@ impl NetworkHost {
             }
             return Ok(());
         }
+        // Before anything is made, as networkStartNetworkVirtual does.
+        check_route_collision(def)?;
         self.record(&def.name, status)?;
         let mac = match &def.mac {
             Some(m) => Some(virtsh_xml::network::parse_mac(m).ok_or_else(|| {
@@ -129,7 +134,7 @@ impl NetworkHost {
             stp: bridge_def.stp,
             delay_secs: bridge_def.delay,
         })
-        .map_err(|e| host_err(&e))?;
+        .map_err(|e| bridge_create_error(&br, &e))?;
         status.created_bridge = Some(br.clone());
         self.record(&def.name, status)?;
 
@@ -266,10 +271,204 @@ impl NetworkHost {
     }
 }
 
+/// virNetDevBridgeCreate's report when the kernel refuses the bridge (libvirt built with
+/// netlink, as Debian's is): a system error, "error creating bridge interface NAME: STRERROR"
+/// (`File exists` when a link has that name). Other failures keep virtsh's own words.
+fn bridge_create_error(name: &str, e: &bridge::BridgeError) -> Error {
+    match e {
+        bridge::BridgeError::Failed { what, source, .. }
+            if *what == format!("Unable to create bridge {name}") =>
+        {
+            if let Some(code) = source.raw_os_error() {
+                let text = source.to_string();
+                let text = text
+                    .strip_suffix(&format!(" (os error {code})"))
+                    .unwrap_or(&text);
+                return Error::raw(
+                    ErrorKind::SystemError,
+                    format!("error creating bridge interface {name}: {text}"),
+                );
+            }
+            failed(e.to_string())
+        }
+        _ => failed(e.to_string()),
+    }
+}
+
+/// libvirt's masquerading rules (iptablesForwardMasquerade in viriptables.c) write their
+/// default source-port range, 1024-65535, into the live definition of a NAT network when they
+/// are made for one of its addresses (IPv4, or IPv6 with `<nat ipv6='yes'/>`): its live XML
+/// then shows `<nat><port start='1024' end='65535'/></nat>`. The rules virtsh makes use the
+/// same range.
+fn fill_nat_ports(def: &mut NetworkDef) {
+    let Some(fwd) = def.forward.as_mut().filter(|f| f.mode == "nat") else {
+        return;
+    };
+    let nat_ipv6 = fwd.nat.as_ref().and_then(|n| n.ipv6) == Some(true);
+    let masquerades = def.ips.iter().any(|ip| match ip.address {
+        Some(IpAddr::V4(_)) => true,
+        Some(IpAddr::V6(_)) => nat_ipv6,
+        None => false,
+    });
+    if !masquerades {
+        return;
+    }
+    let nat = fwd.nat.get_or_insert_with(Default::default);
+    if nat.port_start == 0 && nat.port_end == 0 {
+        nat.port_start = 1024;
+        nat.port_end = 65535;
+    }
+}
+
+/// networkCheckRouteCollision (bridge_driver_linux.c): a network does not start when one of
+/// its IPv4 subnets, or of its IPv4 static routes, is already routed on the host (another
+/// network's bridge, a host interface). The table is `/proc/net/route` of the namespace virtsh
+/// runs in; a table that cannot be read is no collision, as in libvirt.
+fn check_route_collision(def: &NetworkDef) -> Result<()> {
+    match std::fs::read_to_string("/proc/net/route") {
+        Ok(table) => route_collision(def, &table),
+        Err(_) => Ok(()),
+    }
+}
+
+/// An IPv4 address or mask as `/proc/net/route` prints it: the network-order value read as
+/// a native integer.
+fn route_u32(a: std::net::Ipv4Addr) -> u32 {
+    u32::from_ne_bytes(a.octets())
+}
+
+fn v4_mask(prefix: i64) -> Option<std::net::Ipv4Addr> {
+    match prefix {
+        0 => Some(std::net::Ipv4Addr::UNSPECIFIED),
+        1..=32 => Some(std::net::Ipv4Addr::from(u32::MAX << (32 - prefix))),
+        _ => None,
+    }
+}
+
+/// virSocketAddrGetIPPrefix for an IPv4 route: its prefix, its netmask's bits, or the
+/// address's natural (class) prefix.
+fn route_prefix(r: &virtsh_xml::network::RouteDef, addr: std::net::Ipv4Addr) -> i64 {
+    if let Some(p) = r.prefix.filter(|p| *p > 0) {
+        return i64::from(p);
+    }
+    if let Some(m @ IpAddr::V4(_)) = r.netmask {
+        return i64::from(prefix_of_mask(m));
+    }
+    let octet = addr.octets()[0];
+    if addr.is_unspecified() {
+        0
+    } else if octet & 0x80 == 0 {
+        8
+    } else if octet & 0xC0 == 0x80 {
+        16
+    } else if octet & 0xE0 == 0xC0 {
+        24
+    } else {
+        -1
+    }
+}
+
+fn route_collision(def: &NetworkDef, table: &str) -> Result<()> {
+    if !table.starts_with("Iface") {
+        return Ok(());
+    }
+    for line in table.lines().skip(1) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let (Some(iface), Some(dest), Some(mask)) = (fields.first(), fields.get(1), fields.get(7))
+        else {
+            continue;
+        };
+        let (Ok(dest), Ok(mask)) = (u32::from_str_radix(dest, 16), u32::from_str_radix(mask, 16))
+        else {
+            continue;
+        };
+        let dest = dest & mask;
+        for ip in &def.ips {
+            let Some(IpAddr::V4(addr)) = ip.address else {
+                continue;
+            };
+            let netmask = match ip.netmask {
+                Some(IpAddr::V4(m)) => Some(m),
+                _ => v4_mask(ip.effective_prefix()),
+            };
+            let Some(netmask) = netmask else { continue };
+            if route_u32(addr) & route_u32(netmask) == dest && route_u32(netmask) == mask {
+                return Err(Error::internal(format!(
+                    "Network is already in use by interface {iface}"
+                )));
+            }
+        }
+        for r in &def.routes {
+            let IpAddr::V4(addr) = r.address else {
+                continue;
+            };
+            let Some(r_mask) = v4_mask(route_prefix(r, addr)) else {
+                continue;
+            };
+            let r_addr = route_u32(addr) & route_u32(r_mask);
+            if r_addr == dest && route_u32(r_mask) == mask {
+                return Err(Error::internal(format!(
+                    "Route address '{}' conflicts with IP address for '{iface}'",
+                    std::net::Ipv4Addr::from(r_addr.to_ne_bytes())
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn prefix_of_mask(mask: IpAddr) -> u8 {
     let ones = match mask {
         IpAddr::V4(m) => u32::from(m).count_ones(),
         IpAddr::V6(m) => u128::from(m).count_ones(),
     };
     u8::try_from(ones).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: &str =
+        "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
+eth0\t00000000\t0102A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n\
+virbr0\t007AA8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n";
+
+    fn net(xml: &str) -> NetworkDef {
+        NetworkDef::parse(xml).expect("test network")
+    }
+
+    #[test]
+    fn a_subnet_routed_on_the_host_collides() {
+        let table = if cfg!(target_endian = "little") {
+            TABLE.to_string()
+        } else {
+            TABLE
+                .replace("007AA8C0", "C0A87A00")
+                .replace("00FFFFFF", "FFFFFF00")
+                .replace("0102A8C0", "C0A80201")
+        };
+        let same = net("<network><name>a</name><ip address='192.168.122.7' netmask='255.255.255.0'/></network>");
+        assert_eq!(
+            route_collision(&same, &table).unwrap_err().message,
+            "internal error: Network is already in use by interface virbr0"
+        );
+        // Another prefix of the same address is another route.
+        let wider =
+            net("<network><name>a</name><ip address='192.168.122.7' prefix='16'/></network>");
+        assert!(route_collision(&wider, &table).is_ok());
+        let other =
+            net("<network><name>a</name><ip address='192.168.123.1' prefix='24'/></network>");
+        assert!(route_collision(&other, &table).is_ok());
+        let route = net(
+            "<network><name>a</name><ip address='192.168.123.1' prefix='24'/>\
+            <route address='192.168.122.0' prefix='24' gateway='192.168.123.2'/></network>",
+        );
+        assert_eq!(
+            route_collision(&route, &table).unwrap_err().message,
+            "internal error: Route address '192.168.122.0' conflicts with IP address for 'virbr0'"
+        );
+        // Not a routing table: nothing to check.
+        assert!(route_collision(&same, "garbage\n").is_ok());
+    }
 }

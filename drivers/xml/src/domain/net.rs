@@ -147,21 +147,8 @@ pub fn generate_mac() -> String {
     format!("52:54:00:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2])
 }
 
-/// virMacAddrParse: six hex bytes separated by colons; libvirt prints them lower-case.
-pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
-    let parts: Vec<&str> = s.split(':').collect();
-    if parts.len() != 6 {
-        return None;
-    }
-    let mut out = [0u8; 6];
-    for (o, p) in out.iter_mut().zip(&parts) {
-        if p.is_empty() || p.len() > 2 {
-            return None;
-        }
-        *o = u8::from_str_radix(p, 16).ok()?;
-    }
-    Some(out)
-}
+/// virMacAddrParse, shared with the network model.
+pub use crate::network::parse_mac;
 
 /// `live`: keep generated target names (see [`super::ParseOptions::live`]).
 pub fn parse(text: &str, el: &Element, live: bool) -> Result<NetInterface, XmlError> {

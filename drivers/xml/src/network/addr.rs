@@ -56,7 +56,8 @@ pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
                 _ => None,
             };
         }
-        if next != Some(b':') && next != Some(b'-') {
+        // virMacAddrParse takes ':' only between groups.
+        if next != Some(b':') {
             return None;
         }
         rest = &rest[n.end + 1..];
