@@ -716,7 +716,7 @@ mod tests {
 
     #[test]
     fn collect_from_the_test_driver() {
-        let conn = crate::connect::open("test:///default").unwrap();
+        let conn = crate::connect::open("test:///default", false).unwrap();
         let names = Names::collect(conn.as_ref());
         let test = names.domains.iter().find(|d| d.name == "test").unwrap();
         assert!(domain_matches(

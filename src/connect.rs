@@ -46,13 +46,10 @@ fn non_empty_env(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.is_empty())
 }
 
-pub fn open(uri_text: &str) -> Result<Box<dyn Connection>, Error> {
+pub fn open(uri_text: &str, readonly: bool) -> Result<Box<dyn Connection>, Error> {
     let uri = Uri::parse(uri_text)?;
     if uri.is_remote() {
-        return Err(Error::new(
-            ErrorKind::NoConnect,
-            format!("{uri_text} (the remote driver is not built yet)"),
-        ));
+        return Ok(Box::new(virtsh_remote::driver::open(&uri, readonly)?));
     }
     match uri.driver.as_str() {
         "test" => Ok(Box::new(virtsh_test::open(&uri)?)),

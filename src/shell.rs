@@ -247,7 +247,7 @@ impl Shell {
     /// Open `uri` and make it the current connection. On failure the old connection is kept
     /// and the lines to report are returned (virsh's "failed to connect to the hypervisor").
     pub fn connect(&mut self, uri: &str, readonly: bool) -> Result<(), Vec<String>> {
-        match crate::connect::open(uri) {
+        match crate::connect::open(uri, readonly) {
             Ok(conn) => {
                 self.conn = Some(conn);
                 self.uri = Some(uri.to_string());

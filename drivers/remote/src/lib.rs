@@ -14,12 +14,14 @@
 //! - [`connect`]: socket choice, authentication and `CONNECT_OPEN`, as libvirt's remote driver
 //!   does them.
 //!
-//! Mapping the `virtsh_api` traits onto procedures (the remote driver proper) builds on this
-//! and is not here yet. Errors convert into `virtsh_api::Error` with libvirt's code and the
+//! - [`driver`]: the remote driver proper, the `virtsh_api` traits mapped onto procedures.
+//!
+//! Errors convert into `virtsh_api::Error` with libvirt's code and the
 //! message virsh would print.
 
 pub mod client;
 pub mod connect;
+pub mod driver;
 pub mod error;
 pub mod generated;
 pub mod packet;
@@ -30,6 +32,7 @@ pub mod xdr;
 
 pub use client::{Client, ClientConfig, Event, Keepalive};
 pub use connect::{open, OpenOptions, Session};
+pub use driver::RemoteDriver;
 pub use error::{RemoteError, ServerError};
 pub use procedure::{Procedure, StreamKind};
 pub use stream::{Stream, StreamData};

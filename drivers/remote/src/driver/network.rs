@@ -1,0 +1,5 @@
+//! NetworkDriver over the protocol (being written).
+
+use super::RemoteDriver;
+
+impl virtsh_api::NetworkDriver for RemoteDriver {}
