@@ -14,6 +14,7 @@ mod define;
 mod events;
 mod leases;
 mod lifecycle;
+mod port_alloc;
 mod ports;
 pub mod status;
 mod update;
