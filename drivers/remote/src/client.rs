@@ -27,7 +27,7 @@ use crate::generated::virnet::VIR_NET_MESSAGE_NUM_FDS_MAX;
 use crate::packet::{self, Header, MessageStatus, MessageType, Packet, PacketError};
 use crate::procedure::Procedure;
 use crate::stream::Stream;
-use crate::transport::Transport;
+use crate::transport::{Transport, TransportError};
 use crate::xdr::{Xdr, XdrError};
 use std::collections::{HashMap, VecDeque};
 use std::io::{Read, Write};
@@ -102,6 +102,8 @@ enum CloseReason {
     Packet(PacketError),
     Keepalive,
     Protocol(String),
+    /// An ssh or ext child ended the connection and said why on stderr.
+    ChildEof(String),
     Local,
 }
 
@@ -112,6 +114,7 @@ impl CloseReason {
             RemoteError::Io { action, reason } => CloseReason::Io { action, reason },
             RemoteError::Packet(p) => CloseReason::Packet(p),
             RemoteError::KeepaliveTimeout => CloseReason::Keepalive,
+            RemoteError::Transport(TransportError::ChildEof(text)) => CloseReason::ChildEof(text),
             other => CloseReason::Protocol(other.to_string()),
         }
     }
@@ -126,6 +129,7 @@ impl CloseReason {
             CloseReason::Packet(p) => RemoteError::Packet(p.clone()),
             CloseReason::Keepalive => RemoteError::KeepaliveTimeout,
             CloseReason::Protocol(m) => RemoteError::Protocol(m.clone()),
+            CloseReason::ChildEof(t) => TransportError::ChildEof(t.clone()).into(),
             CloseReason::Local => RemoteError::Closed,
         }
     }

@@ -4,9 +4,10 @@
 //! (`CONNECT_SUPPORTS_FEATURE`), and `CONNECT_OPEN` the URI the daemon should open:
 //! `test+unix:///default?socket=/s` → `test:///default`.
 //!
-//! Only the unix transport connects yet; ssh, tcp, tls and ext are recognised and refused
-//! with a clear error. libvirt.conf's `remote_mode` is not read (the URI's `mode=` is), and
-//! session daemons are not autostarted.
+//! Every transport but libssh and libssh2 connects ([`connect_transport`]): unix, tcp, tls
+//! (rustls), ssh (the `ssh` binary) and ext (`command=`); see [`crate::transport`].
+//! libvirt.conf's `remote_mode`, `remote_proxy` and `tls_priority` are not read (the URI's
+//! `mode=` and `proxy=` are), SASL is not spoken, and session daemons are not autostarted.
 
 use crate::client::{Client, ClientConfig};
 use crate::error::RemoteError;
@@ -15,7 +16,10 @@ use crate::generated::remote::{
     REMOTE_AUTH_NONE, REMOTE_AUTH_POLKIT, REMOTE_AUTH_SASL, REMOTE_AUTH_TYPE_LIST_MAX,
     REMOTE_PROC_AUTH_LIST, REMOTE_PROC_AUTH_POLKIT, REMOTE_PROGRAM,
 };
-use crate::transport::UnixTransport;
+use crate::transport::{
+    tcp, tls, ExtTransport, SshOptions, SshProxy, SshTransport, TcpTransport, TlsOptions,
+    TlsTransport, Transport, TransportError, UnixTransport,
+};
 use crate::xdr::{Xdr, XdrError, XdrReader, XdrWriter};
 use std::path::{Path, PathBuf};
 use virtsh_api::{ErrorKind, Uri};
@@ -322,17 +326,151 @@ pub struct Session {
 pub fn open(uri: &Uri, opts: &OpenOptions) -> Result<Session, RemoteError> {
     let env = SocketEnv::from_process();
     let target = plan(uri, opts.readonly, &env, &|p: &Path| p.exists())?;
-    let transport = match (target.transport, &target.socket) {
-        (TransportKind::Unix, Some(socket)) => UnixTransport::connect(socket)?,
-        (t, _) => {
+    let transport = connect_transport(uri, &target, &env, opts)?;
+    let client = Client::new(transport, opts.client.clone())?;
+    handshake(client, target)
+}
+
+/// The remote driver's own boolean parameters (`EXTRACT_URI_ARG_BOOL`): an integer, true
+/// when non-zero. Each is parsed for every transport, as libvirt does, so a bad value is an
+/// error even where the parameter has no use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UriFlags {
+    pub no_verify: bool,
+    pub no_tty: bool,
+    pub no_sanity: bool,
+}
+
+impl UriFlags {
+    pub fn parse(uri: &Uri) -> Result<UriFlags, RemoteError> {
+        let flag = |key: &str| -> Result<bool, RemoteError> {
+            let Some(v) = param(uri, key) else {
+                return Ok(false);
+            };
+            // virStrToLong_i: leading blanks and a sign, then digits to the end.
+            v.trim_start_matches(|c: char| c.is_ascii_whitespace())
+                .parse::<i32>()
+                .map(|n| n != 0)
+                .map_err(|_| {
+                    RemoteError::InvalidArg(format!("Failed to parse value of URI component {key}"))
+                })
+        };
+        Ok(UriFlags {
+            no_verify: flag("no_verify")?,
+            no_tty: flag("no_tty")?,
+            no_sanity: flag("no_sanity")?,
+        })
+    }
+}
+
+/// The host of `uri` as libvirt's remote driver uses it: "localhost" when none is given.
+fn host_of(uri: &Uri) -> String {
+    uri.host
+        .as_deref()
+        .filter(|h| !h.is_empty())
+        .unwrap_or("localhost")
+        .to_string()
+}
+
+/// The URI's port; libvirt treats port 0 as none.
+fn port_of(uri: &Uri) -> Option<u16> {
+    uri.port.filter(|&p| p != 0)
+}
+
+/// The ssh command line's ingredients (`doRemoteOpen` and `virNetClientNewSSH`).
+pub fn ssh_options(uri: &Uri, target: &Target, flags: UriFlags) -> Result<SshOptions, RemoteError> {
+    let proxy = match param(uri, "proxy") {
+        Some(p) => SshProxy::parse(p).ok_or_else(|| {
+            // libvirt 9.0's message, typo included.
+            RemoteError::InvalidArg(format!("Unnkown proxy type '{p}'"))
+        })?,
+        // virt-ssh-helper cannot take an explicit socket; a session daemon's socket path
+        // cannot be known from here; a system one falls back to nc when the helper is missing.
+        None if param(uri, "socket").is_some() => SshProxy::Netcat,
+        None if target.flags & OPEN_USER != 0 => SshProxy::Native,
+        None => SshProxy::Auto,
+    };
+    Ok(SshOptions {
+        host: host_of(uri),
+        port: port_of(uri),
+        user: uri.user.clone().filter(|u| !u.is_empty()),
+        binary: param(uri, "command").map(str::to_string),
+        keyfile: param(uri, "keyfile").map(str::to_string),
+        no_tty: flags.no_tty,
+        no_verify: flags.no_verify,
+        proxy,
+        netcat: param(uri, "netcat").map(str::to_string),
+        socket: target
+            .socket
+            .as_ref()
+            .map(|s| s.display().to_string())
+            .unwrap_or_default(),
+        daemon_uri: target.daemon_uri.clone(),
+        readonly: target.flags & OPEN_RO != 0,
+    })
+}
+
+/// The TLS connection's parameters: the PKI files (`pkipath=`, else `~/.pki/libvirt` for
+/// non-root users, else the system's), `no_verify=`, and the port (default 16514).
+pub fn tls_options(uri: &Uri, env: &SocketEnv, flags: UriFlags, opts: &OpenOptions) -> TlsOptions {
+    let user_dir = if env.root {
+        None
+    } else {
+        std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(|h| PathBuf::from(h).join(".pki/libvirt"))
+    };
+    let pkipath = param(uri, "pkipath").map(PathBuf::from);
+    TlsOptions {
+        host: host_of(uri),
+        port: port_of(uri).unwrap_or(tls::DEFAULT_PORT),
+        credentials: tls::Credentials::locate(pkipath.as_deref(), user_dir.as_deref(), &|p| {
+            p.exists()
+        }),
+        verify: !flags.no_verify,
+        handshake_timeout: Some(opts.client.call_timeout),
+    }
+}
+
+/// Connects the transport that [`plan`] chose.
+pub fn connect_transport(
+    uri: &Uri,
+    target: &Target,
+    env: &SocketEnv,
+    opts: &OpenOptions,
+) -> Result<Box<dyn Transport>, RemoteError> {
+    let flags = UriFlags::parse(uri)?;
+    let transport: Box<dyn Transport> = match target.transport {
+        TransportKind::Unix => {
+            let socket = target.socket.as_deref().ok_or_else(|| {
+                RemoteError::InvalidArg("no socket for the unix transport".into())
+            })?;
+            Box::new(UnixTransport::connect(socket)?)
+        }
+        TransportKind::Tcp => Box::new(TcpTransport::connect(
+            &host_of(uri),
+            port_of(uri).unwrap_or(tcp::DEFAULT_PORT),
+        )?),
+        TransportKind::Tls => Box::new(TlsTransport::connect(&tls_options(uri, env, flags, opts))?),
+        TransportKind::Ssh => Box::new(SshTransport::connect(&ssh_options(uri, target, flags)?)?),
+        TransportKind::Ext => {
+            // plan() has already refused an ext URI without a command.
+            let command = param(uri, "command").ok_or_else(|| {
+                TransportError::InvalidArg(
+                    "remote_open: for 'ext' transport, command is required".into(),
+                )
+            })?;
+            Box::new(ExtTransport::connect(command)?)
+        }
+        t @ (TransportKind::Libssh | TransportKind::Libssh2) => {
             return Err(RemoteError::Unsupported(format!(
-                "the {} transport is not supported by virtsh yet",
+                "the {} transport is not supported by virtsh yet (the ssh transport runs the \
+                 ssh binary instead)",
                 t.name()
             )))
         }
     };
-    let client = Client::new(Box::new(transport), opts.client.clone())?;
-    handshake(client, target)
+    Ok(transport)
 }
 
 /// `AUTH_LIST`'s reply, decoded by hand so that an auth type this build does not know is
@@ -421,7 +559,16 @@ impl Session {
     /// Closes the daemon's hypervisor connection (`CONNECT_CLOSE`), then the transport. The
     /// transport is closed even when the call fails.
     pub fn close(mut self) -> Result<(), RemoteError> {
-        let result = self.client.call_proc::<procs::ConnectClose>(&());
+        let result = match self.client.call_proc::<procs::ConnectClose>(&()) {
+            // The daemon drops the connection right after its reply to CONNECT_CLOSE, and a
+            // proxy may lose that last reply: libvirt 9.0's virt-ssh-helper exits on the
+            // socket's hangup with the reply still in its buffer. The end of the connection
+            // is then the answer: the daemon has closed.
+            Err(RemoteError::Eof) | Err(RemoteError::Transport(TransportError::ChildEof(_))) => {
+                Ok(())
+            }
+            other => other,
+        };
         self.client.shutdown();
         result
     }

@@ -319,3 +319,164 @@ fn a_missing_socket_reads_like_virsh() {
         "Failed to connect socket to '/nonexistent/virtsh-test-sock': No such file or directory"
     );
 }
+
+fn ssh_of(uri: &str, root: bool) -> Result<SshOptions, RemoteError> {
+    let t = plan_of(uri, false, root, &[])?;
+    let u = Uri::parse(uri).unwrap();
+    ssh_options(&u, &t, UriFlags::parse(&u)?)
+}
+
+#[test]
+fn ssh_options_follow_do_remote_open() {
+    let o = ssh_of(
+        "qemu+ssh://fred@host:2222/system?keyfile=/k&no_tty=1&no_verify=1&command=/bin/myssh",
+        true,
+    )
+    .unwrap();
+    assert_eq!(
+        (o.host.as_str(), o.port, o.user.as_deref()),
+        ("host", Some(2222), Some("fred"))
+    );
+    assert_eq!(o.keyfile.as_deref(), Some("/k"));
+    assert_eq!(o.binary.as_deref(), Some("/bin/myssh"));
+    assert!(o.no_tty && o.no_verify && !o.readonly);
+    assert_eq!(o.proxy, SshProxy::Auto);
+    assert_eq!(o.socket, "/var/run/libvirt/libvirt-sock");
+    assert_eq!(o.daemon_uri, "qemu:///system");
+    // An explicit socket means nc; a session daemon means virt-ssh-helper.
+    let o = ssh_of("qemu+ssh://host/system?socket=/s", true).unwrap();
+    assert_eq!((o.proxy, o.socket.as_str()), (SshProxy::Netcat, "/s"));
+    assert_eq!(o.port, None);
+    assert_eq!(
+        ssh_of("qemu+ssh://host/session", false).unwrap().proxy,
+        SshProxy::Native
+    );
+    assert_eq!(
+        ssh_of("qemu+ssh://host/system?proxy=native", true)
+            .unwrap()
+            .proxy,
+        SshProxy::Native
+    );
+    // No host: libvirt's "localhost". Port 0 is no port.
+    let o = ssh_of("qemu+ssh://:0/system", true).unwrap();
+    assert_eq!((o.host.as_str(), o.port), ("localhost", None));
+    assert_eq!(
+        ssh_of("qemu+ssh://host/system?proxy=nc", true)
+            .unwrap_err()
+            .to_string(),
+        "invalid argument: Unnkown proxy type 'nc'"
+    );
+}
+
+#[test]
+fn boolean_parameters_are_integers() {
+    let flags =
+        |q: &str| UriFlags::parse(&Uri::parse(&format!("qemu+ssh://h/system?{q}")).unwrap());
+    assert_eq!(
+        flags("no_verify=1&no_tty=0").unwrap(),
+        UriFlags {
+            no_verify: true,
+            no_tty: false,
+            no_sanity: false
+        }
+    );
+    assert!(flags("no_sanity=-2").unwrap().no_sanity);
+    assert!(flags("no_tty=%201").unwrap().no_tty);
+    for bad in ["no_verify=yes", "no_tty=", "no_sanity=1x"] {
+        let key = bad.split('=').next().unwrap();
+        assert_eq!(
+            flags(bad).unwrap_err().to_string(),
+            format!("invalid argument: Failed to parse value of URI component {key}")
+        );
+    }
+}
+
+#[test]
+fn tls_options_default_to_16514_and_the_pki_paths() {
+    let u = Uri::parse("qemu+tls://host/system?pkipath=/p&no_verify=1").unwrap();
+    let o = tls_options(
+        &u,
+        &env(true),
+        UriFlags::parse(&u).unwrap(),
+        &OpenOptions::default(),
+    );
+    assert_eq!((o.host.as_str(), o.port), ("host", 16514));
+    assert_eq!(o.credentials.cacert, Path::new("/p/cacert.pem"));
+    assert!(!o.verify);
+    let u = Uri::parse("qemu://[::1]:1234/system").unwrap();
+    let o = tls_options(&u, &env(true), UriFlags::default(), &OpenOptions::default());
+    assert_eq!((o.host.as_str(), o.port), ("::1", 1234));
+    assert_eq!(o.credentials.cacert, Path::new(tls::SYSTEM_CACERT));
+    assert!(o.verify);
+}
+
+#[test]
+fn transports_connect_or_explain() {
+    let env = env(true);
+    let opts = OpenOptions::default();
+    let try_open = |uri: &str| {
+        let u = Uri::parse(uri).unwrap();
+        let t = plan(&u, false, &env, &|_: &Path| false).unwrap();
+        connect_transport(&u, &t, &env, &opts)
+            .err()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        try_open("qemu+libssh2://h/system"),
+        "Operation not supported: the libssh2 transport is not supported by virtsh yet (the \
+         ssh transport runs the ssh binary instead)"
+    );
+    assert_eq!(
+        try_open("test+ext:///default?command=/nonexistent/tunnel"),
+        "Cannot find '/nonexistent/tunnel' in path: No such file or directory"
+    );
+    assert_eq!(
+        try_open("test+tls://127.0.0.1:1/default?pkipath=/nonexistent"),
+        "Cannot read CA certificate '/nonexistent/cacert.pem': No such file or directory"
+    );
+    assert_eq!(
+        try_open("test+tcp://127.0.0.1:1/default?no_tty=x"),
+        "invalid argument: Failed to parse value of URI component no_tty"
+    );
+    assert_eq!(
+        try_open("test+tcp://127.0.0.1:1/default"),
+        "unable to connect to server at '127.0.0.1:1': Connection refused"
+    );
+}
+
+#[test]
+fn a_lost_reply_to_connect_close_is_a_close() {
+    // The daemon answers everything but CONNECT_CLOSE, and hangs up instead, as the daemon
+    // seen through libvirt 9.0's virt-ssh-helper does.
+    let (a, mut b) = UnixStream::pair().unwrap();
+    let client = Client::new(
+        Box::new(UnixTransport::from_stream(a)),
+        ClientConfig::default(),
+    )
+    .unwrap();
+    let daemon = thread::spawn(move || {
+        while let Ok(p) = packet::read_packet(&mut b) {
+            if p.header.proc == crate::generated::remote::REMOTE_PROC_CONNECT_CLOSE {
+                return;
+            }
+            let reply = Header {
+                r#type: MessageType::Reply,
+                ..p.header.clone()
+            };
+            let bytes = match p.header.proc {
+                REMOTE_PROC_AUTH_LIST => {
+                    packet::encode(&reply, &RemoteAuthListRet { types: vec![] })
+                }
+                REMOTE_PROC_CONNECT_SUPPORTS_FEATURE => {
+                    packet::encode(&reply, &RemoteConnectSupportsFeatureRet { supported: 1 })
+                }
+                _ => packet::encode(&reply, &()),
+            };
+            b.write_all(&bytes.unwrap()).unwrap();
+        }
+    });
+    let session = handshake(client, target()).unwrap();
+    session.close().unwrap();
+    daemon.join().unwrap();
+}

@@ -2,6 +2,7 @@
 //! `error: {}` is the line virsh prints; and the mapping to `virtsh_api::Error`.
 
 use crate::packet::PacketError;
+use crate::transport::{ChildEof, TransportError};
 use crate::xdr::XdrError;
 use std::io;
 use thiserror::Error;
@@ -130,6 +131,9 @@ pub enum RemoteError {
     /// Something libvirt supports that virtsh's client does not (yet).
     #[error("Operation not supported: {0}")]
     Unsupported(String),
+    /// Setting up a tcp, tls, ssh or ext transport failed.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
 }
 
 impl RemoteError {
@@ -149,13 +153,18 @@ impl RemoteError {
             RemoteError::AuthUnsupported(_) | RemoteError::Auth(_) => ErrorKind::AuthFailed,
             RemoteError::InvalidArg(_) => ErrorKind::InvalidArg,
             RemoteError::Unsupported(_) => ErrorKind::OperationUnsupported,
+            RemoteError::Transport(t) => t.kind(),
         }
     }
 
     /// An I/O failure on the connection, worded as libvirt words it.
     pub(crate) fn io(action: &'static str, e: &io::Error) -> RemoteError {
         match e.kind() {
-            io::ErrorKind::UnexpectedEof => RemoteError::Eof,
+            // An ssh or ext child that exited with a message on stderr: libvirt shows it.
+            io::ErrorKind::UnexpectedEof => match e.get_ref().and_then(|i| i.downcast_ref()) {
+                Some(ChildEof(text)) => TransportError::ChildEof(text.clone()).into(),
+                None => RemoteError::Eof,
+            },
             _ => RemoteError::Io {
                 action,
                 reason: os_reason(e),

@@ -8,9 +8,9 @@
 //!   `.x` files in `proto/` and checked in (a test fails when they are stale);
 //! - [`packet`]: framing (length word, header, FD counts) with libvirt's size limits, and the
 //!   daemon's `remote_error`;
-//! - [`transport`] and [`client`]: a blocking client over any byte stream (a unix socket now;
-//!   ssh, tcp, tls and ext later), one call at a time with timeouts, keepalive, queued events and
-//!   stream plumbing;
+//! - [`transport`] and [`client`]: a blocking client over any byte stream (a unix socket, TCP,
+//!   TLS, an `ssh` child or an ext `command=`), one call at a time with timeouts, keepalive,
+//!   queued events and stream plumbing;
 //! - [`connect`]: socket choice, authentication and `CONNECT_OPEN`, as libvirt's remote driver
 //!   does them.
 //!
@@ -36,5 +36,5 @@ pub use driver::RemoteDriver;
 pub use error::{RemoteError, ServerError};
 pub use procedure::{Procedure, StreamKind};
 pub use stream::{Stream, StreamData};
-pub use transport::{Transport, TransportParts, UnixTransport};
+pub use transport::{Transport, TransportError, TransportParts, UnixTransport};
 pub use xdr::{Xdr, XdrError, XdrReader, XdrWriter};

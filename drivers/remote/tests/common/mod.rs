@@ -2,6 +2,10 @@
 //! own mount namespace (`unshare -m`) with private /etc/libvirt, /run/libvirt, /var/lib/libvirt,
 //! /var/cache/libvirt and /var/log/libvirt (bind mounts of folders in a temp dir), and its
 //! sockets in that temp dir, so the host's libvirt is never used or changed.
+//!
+//! [`start_listening`] adds TCP and TLS listeners on 127.0.0.1 (libvirtd's `--listen`), and
+//! can make the daemon's socket appear at `/run/libvirt/libvirt-sock` inside its namespace,
+//! where `virt-ssh-helper` looks for it (tests/transports.rs).
 
 use std::fs;
 use std::os::unix::process::CommandExt;
@@ -32,7 +36,9 @@ pub struct PrivateLibvirtd {
     created: Vec<PathBuf>,
 }
 
-fn which(name: &str) -> Option<PathBuf> {
+/// Where `name` is in PATH (or /usr/sbin, /sbin).
+#[allow(dead_code)] // not every test file looks programs up itself
+pub fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
@@ -40,9 +46,64 @@ fn which(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// A TLS listener: its port and libvirtd's `ca_file`, `cert_file` and `key_file`.
+#[allow(dead_code)] // only tests/transports.rs listens on the network
+pub struct TlsListen {
+    pub port: u16,
+    pub ca_file: PathBuf,
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+}
+
+/// What a daemon serves besides its unix sockets.
+#[derive(Default)]
+#[allow(dead_code)] // only tests/transports.rs listens on the network
+pub struct Listen {
+    /// `listen_tcp` on 127.0.0.1 at this port, with `auth_tcp = "none"`.
+    pub tcp_port: Option<u16>,
+    /// `listen_tls` on 127.0.0.1 (client certificates required, as by default).
+    pub tls: Option<TlsListen>,
+    /// A link `/run/libvirt/libvirt-sock` (in the daemon's namespace) to its socket: the
+    /// system socket that `virt-ssh-helper` and `nc -U` fallbacks look for.
+    pub system_socket_link: bool,
+}
+
+impl Listen {
+    fn conf(&self) -> String {
+        if self.tcp_port.is_none() && self.tls.is_none() {
+            return String::new();
+        }
+        // --listen turns TLS on unless told otherwise; both listeners stay on loopback.
+        let mut conf = String::from("listen_addr = \"127.0.0.1\"\n");
+        match self.tcp_port {
+            Some(port) => conf.push_str(&format!(
+                "listen_tcp = 1\ntcp_port = \"{port}\"\nauth_tcp = \"none\"\n"
+            )),
+            None => conf.push_str("listen_tcp = 0\n"),
+        }
+        match &self.tls {
+            Some(t) => conf.push_str(&format!(
+                "listen_tls = 1\ntls_port = \"{}\"\nauth_tls = \"none\"\n\
+                 ca_file = \"{}\"\ncert_file = \"{}\"\nkey_file = \"{}\"\n",
+                t.port,
+                t.ca_file.display(),
+                t.cert_file.display(),
+                t.key_file.display()
+            )),
+            None => conf.push_str("listen_tls = 0\n"),
+        }
+        conf
+    }
+}
+
 /// Skips (returns None after saying why) when libvirtd cannot run here; under CI=true a
 /// missing libvirtd is a failure instead, since tests/run installs it.
 pub fn start(test: &str, extra_conf: &str) -> Option<PrivateLibvirtd> {
+    start_listening(test, extra_conf, &Listen::default())
+}
+
+/// [`start`] with network listeners.
+pub fn start_listening(test: &str, extra_conf: &str, listen: &Listen) -> Option<PrivateLibvirtd> {
     let why = match (which("libvirtd"), which("unshare")) {
         // SAFETY: geteuid has no preconditions.
         (Some(_), Some(_)) if unsafe { libc::geteuid() } == 0 => None,
@@ -56,7 +117,7 @@ pub fn start(test: &str, extra_conf: &str) -> Option<PrivateLibvirtd> {
         eprintln!("{test}: skipped: {why}");
         return None;
     }
-    match PrivateLibvirtd::start(extra_conf) {
+    match PrivateLibvirtd::start(extra_conf, listen) {
         Ok(d) => Some(d),
         Err(e) => panic!("{test}: cannot start a private libvirtd: {e}"),
     }
@@ -65,7 +126,7 @@ pub fn start(test: &str, extra_conf: &str) -> Option<PrivateLibvirtd> {
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 impl PrivateLibvirtd {
-    fn start(extra_conf: &str) -> Result<PrivateLibvirtd, String> {
+    fn start(extra_conf: &str, listen: &Listen) -> Result<PrivateLibvirtd, String> {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let dir =
             std::env::temp_dir().join(format!("virtsh-remote-libvirtd-{}-{n}", std::process::id()));
@@ -77,9 +138,10 @@ impl PrivateLibvirtd {
         let log = dir.join("libvirtd.log");
         let conf = format!(
             "unix_sock_dir = \"{}\"\nauth_unix_rw = \"none\"\nauth_unix_ro = \"none\"\n\
-             unix_sock_rw_perms = \"0700\"\nlog_outputs = \"3:file:{}\"\n{extra_conf}",
+             unix_sock_rw_perms = \"0700\"\nlog_outputs = \"3:file:{}\"\n{}{extra_conf}",
             sock_dir.display(),
-            log.display()
+            log.display(),
+            listen.conf()
         );
         fs::write(dir.join("etc/libvirtd.conf"), conf).map_err(|e| e.to_string())?;
         fs::write(
@@ -122,9 +184,19 @@ impl PrivateLibvirtd {
                 to.display()
             ));
         }
+        if listen.system_socket_link {
+            // Made in the folder that becomes /run/libvirt; the daemon leaves it alone.
+            std::os::unix::fs::symlink(sock_dir.join("libvirt-sock"), dir.join("run/libvirt-sock"))
+                .map_err(|e| e.to_string())?;
+        }
         let pidfile = dir.join("libvirtd.pid");
+        let listen_flag = if listen.tcp_port.is_some() || listen.tls.is_some() {
+            " --listen"
+        } else {
+            ""
+        };
         script.push_str(&format!(
-            "; exec libvirtd -f /etc/libvirt/libvirtd.conf -p '{}'",
+            "; exec libvirtd{listen_flag} -f /etc/libvirt/libvirtd.conf -p '{}'",
             pidfile.display()
         ));
         let out = fs::File::create(dir.join("libvirtd.out")).map_err(|e| e.to_string())?;
