@@ -559,6 +559,15 @@ impl Session {
     /// Closes the daemon's hypervisor connection (`CONNECT_CLOSE`), then the transport. The
     /// transport is closed even when the call fails.
     pub fn close(mut self) -> Result<(), RemoteError> {
+        self.close_now()
+    }
+
+    /// [`Session::close`] for a session that cannot be given up by value (one inside a
+    /// driver being dropped). Closing twice, or a closed client, is harmless.
+    pub fn close_now(&mut self) -> Result<(), RemoteError> {
+        if self.client.is_closed() {
+            return Ok(());
+        }
         let result = match self.client.call_proc::<procs::ConnectClose>(&()) {
             // The daemon drops the connection right after its reply to CONNECT_CLOSE, and a
             // proxy may lose that last reply: libvirt 9.0's virt-ssh-helper exits on the

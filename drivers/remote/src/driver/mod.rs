@@ -65,3 +65,14 @@ impl RemoteDriver {
         &self.uri
     }
 }
+
+/// virConnectClose: the daemon is told, and answers, before the process goes. A connection
+/// that only ends with the process is cleaned up by the daemon in its own time, so the next
+/// client could still find this one's state (the shared `test:///default`, for one).
+impl Drop for RemoteDriver {
+    fn drop(&mut self) {
+        if let Ok(session) = self.session.get_mut() {
+            let _ = session.close_now();
+        }
+    }
+}
