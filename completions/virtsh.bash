@@ -8,12 +8,20 @@
 # Everything after virsh's global options is completed by virtsh itself: the line up to the
 # cursor goes to `virtsh complete -- LINE`, with the -c/--connect URI and -r already on the
 # line (LIBVIRT_DEFAULT_URI is honoured by virtsh).
+#
+# virt-admin's lines too: `virtsh admin ...`, and a virt-admin symlink (for bash-completion's
+# on-demand loading, install a copy of this file named virt-admin as well).
 
 _virtsh()
 {
     local IFS=$' \t\n'
     local prog=${1:-${COMP_WORDS[0]:-virtsh}}
-    type -P "$prog" >/dev/null 2>&1 || prog=virtsh
+    local mode=virsh admin=
+    [[ ${prog##*/} == virt-admin ]] && mode=admin
+    if ! type -P "$prog" >/dev/null 2>&1; then
+        [[ $mode == admin ]] && admin=admin
+        prog=virtsh
+    fi
     # The line up to the cursor, split on blanks only (bash's COMP_WORDS also splits on ':'
     # and '=', which URIs contain).
     local line
@@ -31,7 +39,11 @@ _virtsh()
     local n=$(( ${#words[@]} - 1 ))
     local cur=${words[n]}
     local i=1 uri= ro= w c j rest optval=
-    # Skip the global options (getopt-style, as virsh parses them).
+    # `virtsh admin ...` is virt-admin: its own options follow the word.
+    if [[ $mode == virsh && ${prog##*/} != virsh && ${words[1]-} == admin ]] && (( n > 1 )); then
+        mode=admin admin=admin i=2
+    fi
+    # Skip the global options (getopt-style, as virsh and virt-admin parse them).
     while (( i < n )); do
         w=${words[i]}
         case $w in
@@ -69,10 +81,16 @@ _virtsh()
             l|log) mapfile -t cands < <(compgen -f -- "$cur") ;;
             o|output) mapfile -t cands < <(compgen -W "text json" -- "$cur") ;;
         esac
+    elif (( i == n )) && [[ $cur == -* && $mode == admin ]]; then
+        mapfile -t cands < <(compgen -W "-c --connect -d --debug -h --help -l --log -q --quiet -v -V --version" -- "$cur")
     elif (( i == n )) && [[ $cur == -* ]]; then
         mapfile -t cands < <(compgen -W "-c --connect -d --debug -e --escape -h --help -k --keepalive-interval -K --keepalive-count -l --log -o --output -q --quiet -r --readonly -t --timing -v -V --version" -- "$cur")
     elif (( i <= n )); then
-        mapfile -t cands < <("$prog" ${uri:+-c "$uri"} ${ro:+-r} -q complete -- "${words[*]:i}" 2>/dev/null)
+        [[ $mode == admin ]] && ro=
+        mapfile -t cands < <("$prog" $admin ${uri:+-c "$uri"} ${ro:+-r} -q complete -- "${words[*]:i}" 2>/dev/null)
+        if [[ $mode == virsh && $i == 1 && $n == 1 && ${prog##*/} != virsh && admin == "$cur"* ]]; then
+            cands+=(admin)
+        fi
     fi
     # bash replaces only the part of the word after its last ':' or '=': drop what precedes it.
     local bcur=${COMP_WORDS[COMP_CWORD]-$cur} strip=
@@ -84,4 +102,4 @@ _virtsh()
         COMPREPLY+=("${w#"$strip"}")
     done
 }
-complete -F _virtsh virtsh
+complete -F _virtsh virtsh virt-admin

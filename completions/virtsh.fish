@@ -6,15 +6,31 @@
 # Everything after virsh's global options is completed by virtsh itself: the line up to the
 # cursor goes to `virtsh complete -- LINE`, with the -c/--connect URI and -r already on the
 # line (LIBVIRT_DEFAULT_URI is honoured by virtsh).
+#
+# virt-admin's lines too: `virtsh admin ...`, and a virt-admin symlink (for fish's on-demand
+# loading, install a copy of this file named virt-admin.fish as well).
 
 function __virtsh_complete
     set -l w (commandline -opc)
     set -l cur (commandline -ct)
     set -l prog $w[1]
-    command -q -- $prog; or set prog virtsh
+    set -l base (string replace -r '.*/' '' -- $prog)
+    set -l mode virsh
+    set -l admin
+    test "$base" = virt-admin; and set mode admin
+    if not command -q -- $prog
+        test $mode = admin; and set admin admin
+        set prog virtsh
+    end
     set -a w "$cur"
     set -l n (count $w)
     set -l i 2
+    # `virtsh admin ...` is virt-admin: its own options follow the word.
+    if test $mode = virsh; and test "$base" != virsh; and test $n -gt 2; and test "$w[2]" = admin
+        set mode admin
+        set admin admin
+        set i 3
+    end
     set -l conn
     set -l ro
     set -l optval
@@ -66,34 +82,55 @@ function __virtsh_complete
                 printf '%s\n' text json
         end
     else if test $i -eq $n; and string match -q -- '-*' "$cur"
-        printf '%s\t%s\n' -c 'hypervisor connection URI'
-        printf '%s\t%s\n' --connect 'hypervisor connection URI'
-        printf '%s\t%s\n' -d 'debug level [0-4]'
-        printf '%s\t%s\n' --debug 'debug level [0-4]'
-        printf '%s\t%s\n' -e 'set escape sequence for console'
-        printf '%s\t%s\n' --escape 'set escape sequence for console'
-        printf '%s\t%s\n' -h 'this help'
-        printf '%s\t%s\n' --help 'this help'
-        printf '%s\t%s\n' -k 'keepalive interval in seconds, 0 for disable'
-        printf '%s\t%s\n' --keepalive-interval 'keepalive interval in seconds, 0 for disable'
-        printf '%s\t%s\n' -K 'number of possible missed keepalive messages'
-        printf '%s\t%s\n' --keepalive-count 'number of possible missed keepalive messages'
-        printf '%s\t%s\n' -l 'output logging to file'
-        printf '%s\t%s\n' --log 'output logging to file'
-        printf '%s\t%s\n' -o 'output format: text (default) or json'
-        printf '%s\t%s\n' --output 'output format: text (default) or json'
-        printf '%s\t%s\n' -q 'quiet mode'
-        printf '%s\t%s\n' --quiet 'quiet mode'
-        printf '%s\t%s\n' -r 'connect readonly'
-        printf '%s\t%s\n' --readonly 'connect readonly'
-        printf '%s\t%s\n' -t 'print timing information'
-        printf '%s\t%s\n' --timing 'print timing information'
-        printf '%s\t%s\n' -v 'short version'
-        printf '%s\t%s\n' -V 'long version'
-        printf '%s\t%s\n' --version 'version, TYPE is short or long (default short)'
+        if test $mode = admin
+            printf '%s\t%s\n' -c 'daemon admin connection URI'
+            printf '%s\t%s\n' --connect 'daemon admin connection URI'
+            printf '%s\t%s\n' -d 'debug level [0-4]'
+            printf '%s\t%s\n' --debug 'debug level [0-4]'
+            printf '%s\t%s\n' -h 'this help'
+            printf '%s\t%s\n' --help 'this help'
+            printf '%s\t%s\n' -l 'output logging to file'
+            printf '%s\t%s\n' --log 'output logging to file'
+            printf '%s\t%s\n' -q 'quiet mode'
+            printf '%s\t%s\n' --quiet 'quiet mode'
+            printf '%s\t%s\n' -v 'short version'
+            printf '%s\t%s\n' -V 'long version'
+            printf '%s\t%s\n' --version 'version, TYPE is short or long (default short)'
+        else
+            printf '%s\t%s\n' -c 'hypervisor connection URI'
+            printf '%s\t%s\n' --connect 'hypervisor connection URI'
+            printf '%s\t%s\n' -d 'debug level [0-4]'
+            printf '%s\t%s\n' --debug 'debug level [0-4]'
+            printf '%s\t%s\n' -e 'set escape sequence for console'
+            printf '%s\t%s\n' --escape 'set escape sequence for console'
+            printf '%s\t%s\n' -h 'this help'
+            printf '%s\t%s\n' --help 'this help'
+            printf '%s\t%s\n' -k 'keepalive interval in seconds, 0 for disable'
+            printf '%s\t%s\n' --keepalive-interval 'keepalive interval in seconds, 0 for disable'
+            printf '%s\t%s\n' -K 'number of possible missed keepalive messages'
+            printf '%s\t%s\n' --keepalive-count 'number of possible missed keepalive messages'
+            printf '%s\t%s\n' -l 'output logging to file'
+            printf '%s\t%s\n' --log 'output logging to file'
+            printf '%s\t%s\n' -o 'output format: text (default) or json'
+            printf '%s\t%s\n' --output 'output format: text (default) or json'
+            printf '%s\t%s\n' -q 'quiet mode'
+            printf '%s\t%s\n' --quiet 'quiet mode'
+            printf '%s\t%s\n' -r 'connect readonly'
+            printf '%s\t%s\n' --readonly 'connect readonly'
+            printf '%s\t%s\n' -t 'print timing information'
+            printf '%s\t%s\n' --timing 'print timing information'
+            printf '%s\t%s\n' -v 'short version'
+            printf '%s\t%s\n' -V 'long version'
+            printf '%s\t%s\n' --version 'version, TYPE is short or long (default short)'
+        end
     else if test $i -le $n
-        $prog $conn $ro -q complete -- (string join ' ' -- $w[$i..$n]) 2>/dev/null | string match -rv '^$'
+        test $mode = admin; and set ro
+        $prog $admin $conn $ro -q complete -- (string join ' ' -- $w[$i..$n]) 2>/dev/null | string match -rv '^$'
+        if test $mode = virsh; and test $i -eq 2; and test $n -eq 2; and test "$base" != virsh; and string match -q -- "$cur*" admin
+            echo admin
+        end
     end
 end
 
 complete -c virtsh -f -a '(__virtsh_complete)'
+complete -c virt-admin -f -a '(__virtsh_complete)'

@@ -193,6 +193,170 @@ fn apply(g: &mut GlobalOpts, short: char, value: Option<String>) -> Result<(), S
     Ok(())
 }
 
+/// virt-admin's global options, parsed as it parses them (getopt_long with "+:c:d:hl:qvV";
+/// long options may be abbreviated). Used by `virtsh admin` and a `virt-admin` symlink.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct AdminOpts {
+    pub connect: Option<String>,
+    pub debug: Option<i32>,
+    pub log: Option<String>,
+    pub quiet: bool,
+    /// Problems virt-admin reports with `error:` but does not stop for.
+    pub warnings: Vec<String>,
+    /// `-h`, `-v`, `-V`, `--version[=long]`: virt-admin acts on the first one at once, so the
+    /// parse stops there.
+    pub action: Option<AdminAction>,
+    /// What follows the options: a command string (one argument) or a command and its args.
+    pub rest: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminAction {
+    Help,
+    Version(VersionKind),
+}
+
+/// (long name, short letter, takes an argument); `version` takes an optional one.
+const ADMIN_OPTIONS: &[(&str, char, bool)] = &[
+    ("connect", 'c', true),
+    ("debug", 'd', true),
+    ("help", 'h', false),
+    ("log", 'l', true),
+    ("quiet", 'q', false),
+    ("version", 'v', false),
+];
+
+pub fn parse_admin(args: &[String]) -> Result<AdminOpts, String> {
+    let mut g = AdminOpts::default();
+    let mut i = 0;
+    while i < args.len() && g.action.is_none() {
+        let arg = &args[i];
+        if arg == "--" {
+            i += 1;
+            break;
+        }
+        if let Some(long) = arg.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (long, None),
+            };
+            // getopt_long: an exact name, or the one name it abbreviates.
+            let matches: Vec<_> = ADMIN_OPTIONS
+                .iter()
+                .filter(|(n, _, _)| n.starts_with(name) && !name.is_empty())
+                .collect();
+            let found =
+                ADMIN_OPTIONS
+                    .iter()
+                    .find(|(n, _, _)| *n == name)
+                    .or(if matches.len() == 1 {
+                        Some(matches[0])
+                    } else {
+                        None
+                    });
+            let Some(&(lname, short, takes)) = found else {
+                return Err(format!("unsupported option '{arg}'. See --help."));
+            };
+            if lname == "version" {
+                g.action = Some(AdminAction::Version(match inline.as_deref() {
+                    Some("long") => VersionKind::Long,
+                    _ => VersionKind::Short,
+                }));
+                break;
+            }
+            let value = if takes {
+                match inline {
+                    Some(v) => Some(v),
+                    None => {
+                        i += 1;
+                        Some(args.get(i).cloned().ok_or_else(|| missing(short, lname))?)
+                    }
+                }
+            } else if inline.is_some() {
+                return Err(format!("unsupported option '-{short}'. See --help."));
+            } else {
+                None
+            };
+            apply_admin(&mut g, short, value, true)?;
+            i += 1;
+            continue;
+        }
+        if arg.len() > 1 && arg.starts_with('-') {
+            let chars: Vec<char> = arg[1..].chars().collect();
+            let mut j = 0;
+            while j < chars.len() && g.action.is_none() {
+                let c = chars[j];
+                let Some(&(lname, _, takes)) =
+                    ADMIN_OPTIONS
+                        .iter()
+                        .find(|(_, s, _)| *s == c)
+                        .or(if c == 'V' {
+                            Some(&("version", 'V', false))
+                        } else {
+                            None
+                        })
+                else {
+                    return Err(format!("unsupported option '-{c}'. See --help."));
+                };
+                if takes {
+                    let rest: String = chars[j + 1..].iter().collect();
+                    let value = if !rest.is_empty() {
+                        rest
+                    } else {
+                        i += 1;
+                        args.get(i).cloned().ok_or_else(|| missing(c, lname))?
+                    };
+                    apply_admin(&mut g, c, Some(value), false)?;
+                    break;
+                }
+                apply_admin(&mut g, c, None, false)?;
+                j += 1;
+            }
+            i += 1;
+            continue;
+        }
+        break;
+    }
+    if g.action.is_none() {
+        g.rest = args[i.min(args.len())..].to_vec();
+    }
+    Ok(g)
+}
+
+fn apply_admin(
+    g: &mut AdminOpts,
+    short: char,
+    value: Option<String>,
+    long: bool,
+) -> Result<(), String> {
+    let v = value.unwrap_or_default();
+    match short {
+        'c' => g.connect = Some(v),
+        'd' => {
+            // virStrToLong_i: leading blanks, a sign, digits to the end.
+            let n: i32 = v.trim_start().parse().map_err(|_| {
+                format!(
+                    "option {} takes a numeric argument",
+                    if long { "--debug" } else { "-d" }
+                )
+            })?;
+            if (0..=4).contains(&n) {
+                g.debug = Some(n);
+            } else {
+                g.warnings
+                    .push(format!("ignoring debug level {n} out of range [0-4]"));
+            }
+        }
+        'h' => g.action = Some(AdminAction::Help),
+        'l' => g.log = Some(v),
+        'q' => g.quiet = true,
+        'v' => g.action = Some(AdminAction::Version(VersionKind::Short)),
+        'V' => g.action = Some(AdminAction::Version(VersionKind::Long)),
+        _ => return Err(format!("unsupported option '-{short}'. See --help.")),
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,6 +392,60 @@ mod tests {
         assert_eq!(
             p(&["-c"]).unwrap_err(),
             "option '-c'/'--connect' requires an argument"
+        );
+    }
+
+    fn pa(args: &[&str]) -> Result<AdminOpts, String> {
+        parse_admin(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn virt_admin_options() {
+        let g = pa(&["-c", "libvirtd:///system", "-q", "srv-list"]).unwrap();
+        assert_eq!(g.connect.as_deref(), Some("libvirtd:///system"));
+        assert!(g.quiet);
+        assert_eq!(g.rest, vec!["srv-list"]);
+        // Abbreviated long options, as getopt_long takes them.
+        let g = pa(&["--conn=x", "--deb", "3", "--qu", "uri"]).unwrap();
+        assert_eq!(
+            (g.connect.as_deref(), g.debug, g.quiet),
+            (Some("x"), Some(3), true)
+        );
+        let g = pa(&["-d", "9", "uri"]).unwrap();
+        assert_eq!(g.warnings, ["ignoring debug level 9 out of range [0-4]"]);
+        assert_eq!(
+            pa(&["-d", "x"]).unwrap_err(),
+            "option -d takes a numeric argument"
+        );
+        assert_eq!(
+            pa(&["--debug=x"]).unwrap_err(),
+            "option --debug takes a numeric argument"
+        );
+        assert_eq!(
+            pa(&["-r", "uri"]).unwrap_err(),
+            "unsupported option '-r'. See --help."
+        );
+        assert_eq!(
+            pa(&["--readonly"]).unwrap_err(),
+            "unsupported option '--readonly'. See --help."
+        );
+        assert_eq!(
+            pa(&["--log"]).unwrap_err(),
+            "option '-l'/'--log' requires an argument"
+        );
+        // -h and the version options act at once: what follows is not looked at.
+        assert_eq!(pa(&["-h", "-Z"]).unwrap().action, Some(AdminAction::Help));
+        assert_eq!(
+            pa(&["--version=long"]).unwrap().action,
+            Some(AdminAction::Version(VersionKind::Long))
+        );
+        assert_eq!(
+            pa(&["--version=other"]).unwrap().action,
+            Some(AdminAction::Version(VersionKind::Short))
+        );
+        assert_eq!(
+            pa(&["-qV"]).unwrap().action,
+            Some(AdminAction::Version(VersionKind::Long))
         );
     }
 }

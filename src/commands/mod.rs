@@ -1,6 +1,7 @@
 //! Command implementations, one file per concern. Declarations (names, options, help) live in
 //! `defs/`; this table links a declared name to the function that runs it.
 
+pub mod admin;
 pub mod agent;
 pub mod console;
 pub mod counters;

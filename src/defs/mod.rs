@@ -22,6 +22,7 @@
 
 use crate::def::{CommandDef, Group};
 
+pub mod admin;
 pub mod backup;
 pub mod checkpoint;
 pub mod domain;

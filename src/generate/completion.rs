@@ -8,11 +8,13 @@
 //! `complete.rs`, the same code the REPL's Tab uses, and a script never goes stale when a
 //! command changes. The `-c`/`--connect` URI and `-r` already on the line are passed through;
 //! `LIBVIRT_DEFAULT_URI` and `VIRSH_DEFAULT_CONNECT_URI` reach virtsh through the environment.
+//! The same scripts complete virt-admin's lines: `virtsh admin ...` and a `virt-admin` symlink
+//! (its options from [`ADMIN_GLOBAL_OPTS`], the rest from `virtsh admin complete`).
 //! clap_complete's scripts (static or its dynamic `COMPLETE=` protocol) would need a clap
 //! parser for virsh's grammar (getopt-style globals, then a command string), which virtsh
 //! deliberately does not have (see `cli.rs`).
 
-use super::{Values, GLOBAL_OPTS};
+use super::{Values, ADMIN_GLOBAL_OPTS, GLOBAL_OPTS};
 
 /// The global options taking a value, as a shell pattern `--connect|--debug|...`.
 fn long_with_arg(sep: &str) -> String {
@@ -45,9 +47,8 @@ fn spellings(o: &super::GlobalOpt) -> Vec<String> {
     v
 }
 
-fn all_spellings() -> String {
-    GLOBAL_OPTS
-        .iter()
+fn all_spellings(opts: &[super::GlobalOpt]) -> String {
+    opts.iter()
         .flat_map(spellings)
         .collect::<Vec<_>>()
         .join(" ")
@@ -80,7 +81,8 @@ fn fill(template: &str, cases: &str) -> String {
                 .collect::<Vec<_>>()
                 .join(" "),
         )
-        .replace("@GLOBALS@", &all_spellings())
+        .replace("@GLOBALS@", &all_spellings(GLOBAL_OPTS))
+        .replace("@ADMIN_GLOBALS@", &all_spellings(ADMIN_GLOBAL_OPTS))
         .replace("@VALUECASES@", cases)
 }
 
@@ -127,16 +129,21 @@ pub fn fish() -> String {
         ));
     }
     // fish shows a description beside each global option.
-    let mut globals = String::new();
-    for o in GLOBAL_OPTS {
-        for s in spellings(o) {
-            globals.push_str(&format!(
-                "        printf '%s\\t%s\\n' {s} '{}'\n",
-                o.help.replace('\'', "\\'")
-            ));
+    let described = |opts: &[super::GlobalOpt]| {
+        let mut globals = String::new();
+        for o in opts {
+            for s in spellings(o) {
+                globals.push_str(&format!(
+                    "            printf '%s\\t%s\\n' {s} '{}'\n",
+                    o.help.replace('\'', "\\'")
+                ));
+            }
         }
-    }
-    fill(FISH, cases.trim_end_matches('\n')).replace("@GLOBALS_FISH@", globals.trim_end())
+        globals.trim_end().to_string()
+    };
+    fill(FISH, cases.trim_end_matches('\n'))
+        .replace("@GLOBALS_FISH@", &described(GLOBAL_OPTS))
+        .replace("@ADMIN_GLOBALS_FISH@", &described(ADMIN_GLOBAL_OPTS))
 }
 
 const BASH: &str = r#"# bash completion for virtsh                                 -*- shell-script -*-
@@ -149,12 +156,20 @@ const BASH: &str = r#"# bash completion for virtsh                              
 # Everything after virsh's global options is completed by virtsh itself: the line up to the
 # cursor goes to `virtsh complete -- LINE`, with the -c/--connect URI and -r already on the
 # line (LIBVIRT_DEFAULT_URI is honoured by virtsh).
+#
+# virt-admin's lines too: `virtsh admin ...`, and a virt-admin symlink (for bash-completion's
+# on-demand loading, install a copy of this file named virt-admin as well).
 
 _virtsh()
 {
     local IFS=$' \t\n'
     local prog=${1:-${COMP_WORDS[0]:-virtsh}}
-    type -P "$prog" >/dev/null 2>&1 || prog=virtsh
+    local mode=virsh admin=
+    [[ ${prog##*/} == virt-admin ]] && mode=admin
+    if ! type -P "$prog" >/dev/null 2>&1; then
+        [[ $mode == admin ]] && admin=admin
+        prog=virtsh
+    fi
     # The line up to the cursor, split on blanks only (bash's COMP_WORDS also splits on ':'
     # and '=', which URIs contain).
     local line
@@ -172,7 +187,11 @@ _virtsh()
     local n=$(( ${#words[@]} - 1 ))
     local cur=${words[n]}
     local i=1 uri= ro= w c j rest optval=
-    # Skip the global options (getopt-style, as virsh parses them).
+    # `virtsh admin ...` is virt-admin: its own options follow the word.
+    if [[ $mode == virsh && ${prog##*/} != virsh && ${words[1]-} == admin ]] && (( n > 1 )); then
+        mode=admin admin=admin i=2
+    fi
+    # Skip the global options (getopt-style, as virsh and virt-admin parse them).
     while (( i < n )); do
         w=${words[i]}
         case $w in
@@ -209,10 +228,16 @@ _virtsh()
         case $optval in
 @VALUECASES@
         esac
+    elif (( i == n )) && [[ $cur == -* && $mode == admin ]]; then
+        mapfile -t cands < <(compgen -W "@ADMIN_GLOBALS@" -- "$cur")
     elif (( i == n )) && [[ $cur == -* ]]; then
         mapfile -t cands < <(compgen -W "@GLOBALS@" -- "$cur")
     elif (( i <= n )); then
-        mapfile -t cands < <("$prog" ${uri:+-c "$uri"} ${ro:+-r} -q complete -- "${words[*]:i}" 2>/dev/null)
+        [[ $mode == admin ]] && ro=
+        mapfile -t cands < <("$prog" $admin ${uri:+-c "$uri"} ${ro:+-r} -q complete -- "${words[*]:i}" 2>/dev/null)
+        if [[ $mode == virsh && $i == 1 && $n == 1 && ${prog##*/} != virsh && admin == "$cur"* ]]; then
+            cands+=(admin)
+        fi
     fi
     # bash replaces only the part of the word after its last ':' or '=': drop what precedes it.
     local bcur=${COMP_WORDS[COMP_CWORD]-$cur} strip=
@@ -224,10 +249,10 @@ _virtsh()
         COMPREPLY+=("${w#"$strip"}")
     done
 }
-complete -F _virtsh virtsh
+complete -F _virtsh virtsh virt-admin
 "#;
 
-const ZSH: &str = r#"#compdef virtsh
+const ZSH: &str = r#"#compdef virtsh virt-admin
 #
 # zsh completion for virtsh. Generated by `virtsh --generate=zsh`: do not edit, regenerate.
 #
@@ -237,16 +262,25 @@ const ZSH: &str = r#"#compdef virtsh
 #
 # Everything after virsh's global options is completed by virtsh itself: the line up to the
 # cursor goes to `virtsh complete -- LINE`, with the -c/--connect URI and -r already on the
-# line (LIBVIRT_DEFAULT_URI is honoured by virtsh).
+# line (LIBVIRT_DEFAULT_URI is honoured by virtsh). virt-admin's lines too: `virtsh admin ...`
+# and a virt-admin symlink.
 
 _virtsh() {
     emulate -L zsh
-    local prog=${(Q)words[1]}
-    (( $+commands[$prog] )) || [[ -x $prog ]] || prog=virtsh
+    local prog=${(Q)words[1]} mode=virsh admin=
+    [[ ${prog:t} == virt-admin ]] && mode=admin
+    if ! { (( $+commands[$prog] )) || [[ -x $prog ]] }; then
+        [[ $mode == admin ]] && admin=admin
+        prog=virtsh
+    fi
     local -a w
     w=("${(@Q)words[1,CURRENT-1]}" "$PREFIX")
     local n=$#w i=2 uri= ro= x c j rest optval=
-    # Skip the global options (getopt-style, as virsh parses them).
+    # `virtsh admin ...` is virt-admin: its own options follow the word.
+    if [[ $mode == virsh && ${prog:t} != virsh && $w[2] == admin ]] && (( n > 2 )); then
+        mode=admin admin=admin i=3
+    fi
+    # Skip the global options (getopt-style, as virsh and virt-admin parse them).
     while (( i < n )); do
         x=$w[i]
         case $x in
@@ -283,10 +317,16 @@ _virtsh() {
         case $optval in
 @VALUECASES@
         esac
+    elif (( i == n )) && [[ $PREFIX == -* && $mode == admin ]]; then
+        cands=(@ADMIN_GLOBALS@)
     elif (( i == n )) && [[ $PREFIX == -* ]]; then
         cands=(@GLOBALS@)
     elif (( i <= n )); then
-        cands=("${(@f)$("$prog" ${uri:+-c} ${uri:+$uri} ${ro:+-r} -q complete -- "${(j: :)w[i,n]}" 2>/dev/null)}")
+        [[ $mode == admin ]] && ro=
+        cands=("${(@f)$("$prog" ${admin:+admin} ${uri:+-c} ${uri:+$uri} ${ro:+-r} -q complete -- "${(j: :)w[i,n]}" 2>/dev/null)}")
+        if [[ $mode == virsh && $i == 2 && $n == 2 && ${prog:t} != virsh && admin == ${PREFIX}* ]]; then
+            cands+=(admin)
+        fi
     fi
     cands=(${cands:#})
     local -a dirs others
@@ -300,7 +340,7 @@ _virtsh() {
 if [[ $funcstack[1] == _virtsh ]]; then
     _virtsh "$@"
 elif (( $+functions[compdef] )); then
-    compdef _virtsh virtsh
+    compdef _virtsh virtsh virt-admin
 fi
 "#;
 
@@ -312,15 +352,31 @@ const FISH: &str = r#"# fish completion for virtsh. Generated by `virtsh --gener
 # Everything after virsh's global options is completed by virtsh itself: the line up to the
 # cursor goes to `virtsh complete -- LINE`, with the -c/--connect URI and -r already on the
 # line (LIBVIRT_DEFAULT_URI is honoured by virtsh).
+#
+# virt-admin's lines too: `virtsh admin ...`, and a virt-admin symlink (for fish's on-demand
+# loading, install a copy of this file named virt-admin.fish as well).
 
 function __virtsh_complete
     set -l w (commandline -opc)
     set -l cur (commandline -ct)
     set -l prog $w[1]
-    command -q -- $prog; or set prog virtsh
+    set -l base (string replace -r '.*/' '' -- $prog)
+    set -l mode virsh
+    set -l admin
+    test "$base" = virt-admin; and set mode admin
+    if not command -q -- $prog
+        test $mode = admin; and set admin admin
+        set prog virtsh
+    end
     set -a w "$cur"
     set -l n (count $w)
     set -l i 2
+    # `virtsh admin ...` is virt-admin: its own options follow the word.
+    if test $mode = virsh; and test "$base" != virsh; and test $n -gt 2; and test "$w[2]" = admin
+        set mode admin
+        set admin admin
+        set i 3
+    end
     set -l conn
     set -l ro
     set -l optval
@@ -369,11 +425,20 @@ function __virtsh_complete
 @VALUECASES@
         end
     else if test $i -eq $n; and string match -q -- '-*' "$cur"
+        if test $mode = admin
+@ADMIN_GLOBALS_FISH@
+        else
 @GLOBALS_FISH@
+        end
     else if test $i -le $n
-        $prog $conn $ro -q complete -- (string join ' ' -- $w[$i..$n]) 2>/dev/null | string match -rv '^$'
+        test $mode = admin; and set ro
+        $prog $admin $conn $ro -q complete -- (string join ' ' -- $w[$i..$n]) 2>/dev/null | string match -rv '^$'
+        if test $mode = virsh; and test $i -eq 2; and test $n -eq 2; and test "$base" != virsh; and string match -q -- "$cur*" admin
+            echo admin
+        end
     end
 end
 
 complete -c virtsh -f -a '(__virtsh_complete)'
+complete -c virt-admin -f -a '(__virtsh_complete)'
 "#;

@@ -5,7 +5,8 @@
 //! page needs every command's synopsis, description and options in one page, with the text
 //! `virtsh help COMMAND` prints (virsh's `[--domain] <string>` notation). So each command's
 //! section is taken from `commands::virsh::command_help`, the renderer of `help COMMAND`, and
-//! the two can never disagree; the rest is a few roff requests.
+//! the two can never disagree; the rest is a few roff requests. virt-admin's commands
+//! (`virtsh admin`, `defs/admin.rs`) have their own part, VIRT-ADMIN, rendered the same way.
 
 use crate::def::{CommandDef, OptKind};
 use std::fmt::Write as _;
@@ -277,7 +278,30 @@ fn prose(out: &mut String, text: &str) {
     }
 }
 
-fn command(out: &mut String, def: &CommandDef) {
+/// Which command set a section documents: virsh's, or virt-admin's (`virtsh admin`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Set {
+    Virsh,
+    Admin,
+}
+
+impl Set {
+    fn all(self) -> Vec<&'static CommandDef> {
+        match self {
+            Set::Virsh => crate::defs::all().collect(),
+            Set::Admin => crate::defs::admin::all().collect(),
+        }
+    }
+
+    fn examples(self) -> &'static [(&'static str, &'static [(&'static str, &'static str)])] {
+        match self {
+            Set::Virsh => EXAMPLES,
+            Set::Admin => ADMIN_EXAMPLES,
+        }
+    }
+}
+
+fn command(out: &mut String, def: &CommandDef, set: Set) {
     let help = help_of(def);
     let _ = writeln!(out, ".SS {}\n{}", esc(def.name), esc(def.help));
     // The synopsis in fill mode: long ones wrap at blanks instead of running off the page.
@@ -309,17 +333,132 @@ fn command(out: &mut String, def: &CommandDef) {
         }
         out.push_str(".RE\n");
     }
-    let aliases: Vec<String> = crate::defs::all()
+    let aliases: Vec<String> = set
+        .all()
+        .into_iter()
         .filter(|c| c.alias_of == Some(def.name) && !c.hidden)
         .map(|c| format!("\\fB{}\\fR", esc(c.name)))
         .collect();
     if !aliases.is_empty() {
         let _ = writeln!(out, ".PP\nAlso available as {}.", aliases.join(", "));
     }
-    if let Some((_, examples)) = EXAMPLES.iter().find(|(n, _)| *n == def.name) {
+    if let Some((_, examples)) = set.examples().iter().find(|(n, _)| *n == def.name) {
         out.push_str(".PP\nExample:\n");
         for (what, cmd) in *examples {
             let _ = writeln!(out, ".RS 4\n{}\n.nf\n{}\n.fi\n.RE", esc(what), esc(cmd));
+        }
+    }
+}
+
+/// The global options as tagged paragraphs.
+fn options(out: &mut String, opts: &[super::GlobalOpt]) {
+    for o in opts {
+        let mut names = Vec::new();
+        if let Some(s) = o.short {
+            names.push(format!("\\fB\\-{s}\\fR"));
+        }
+        if let Some(l) = o.long {
+            let arg = match (o.arg, l) {
+                (Some(a), _) => format!("=\\fI{a}\\fR"),
+                (None, "version") => "[=\\fITYPE\\fR]".to_string(),
+                (None, _) => String::new(),
+            };
+            names.push(format!("\\fB\\-\\-{}\\fR{arg}", esc(l)));
+        } else if let Some(a) = o.arg {
+            names.push(format!("\\fI{a}\\fR"));
+        }
+        let _ = writeln!(out, ".TP\n{}\n{}", names.join(", "), esc(o.help));
+    }
+}
+
+/// Examples of the admin commands, as `virtsh admin` runs them.
+const ADMIN_EXAMPLES: &[(&str, &[(&str, &str)])] = &[
+    (
+        "server-list",
+        &[(
+            "The servers of the system's libvirtd:",
+            "virtsh admin -c libvirtd:///system server-list",
+        )],
+    ),
+    (
+        "client-list",
+        &[(
+            "Who is connected to the modular QEMU daemon:",
+            "virtsh admin -c virtqemud:///system client-list virtqemud",
+        )],
+    ),
+    (
+        "server-threadpool-set",
+        &[(
+            "More worker threads for libvirtd:",
+            "virtsh admin server-threadpool-set libvirtd --max-workers 40",
+        )],
+    ),
+    (
+        "daemon-log-filters",
+        &[(
+            "Debug messages of the QEMU driver only, from now on:",
+            "virtsh admin daemon-log-filters --filters '1:qemu 4:*'",
+        )],
+    ),
+];
+
+const ADMIN_INTRO: &str = r#".SH VIRT-ADMIN
+\fBvirtsh admin\fR [\fIOPTION\fR]... [\fICOMMAND_STRING\fR]
+.br
+\fBvirtsh admin\fR [\fIOPTION\fR]... \fICOMMAND\fR [\fIARG\fR]...
+.PP
+Manages libvirt's daemons themselves (libvirtd, or virtqemud and the other modular daemons)
+through their admin socket: their servers, connected clients, worker threads, client limits,
+logging and shutdown timeout.
+It is a drop-in replacement for libvirt's \fBvirt\-admin\fR(1): the same commands, options,
+output and error messages.
+Installed or symlinked under the name \fBvirt\-admin\fR, virtsh behaves as virt-admin (its prompt
+is \fBvirt\-admin #\fR).
+The word \fBadmin\fR is recognised only as the first argument; the options after it are
+virt-admin's:
+"#;
+
+const ADMIN_URIS: &str = r#".PP
+The daemon is chosen by \fB\-c\fR, else \fBLIBVIRT_ADMIN_DEFAULT_URI\fR, else \fBuri_default\fR
+of libvirt-admin.conf (\fI/etc/libvirt/libvirt\-admin.conf\fR for root,
+\fI$XDG_CONFIG_HOME/libvirt/libvirt\-admin.conf\fR otherwise, whose \fBuri_aliases\fR are
+accepted too), else \fBlibvirtd:///system\fR for root and \fBlibvirtd:///session\fR for other
+users.
+Without \fB\-c\fR, the connection is made by the first command that needs it.
+.TP
+.B libvirtd:///system
+the system libvirtd, through \fI/run/libvirt/libvirt\-admin\-sock\fR.
+.TP
+.BR virtqemud:///system ", " virtproxyd:///system ", ..."
+a modular daemon, through \fI/run/libvirt/virtqemud\-admin\-sock\fR and so on.
+.TP
+.BR libvirtd:///session ", " virtqemud:///session
+the user's daemon, through the same socket names in \fI$XDG_RUNTIME_DIR/libvirt\fR.
+.TP
+.BI libvirtd:///system?socket= PATH
+any daemon, through the admin socket at \fIPATH\fR.
+.PP
+Environment: \fBVIRT_ADMIN_DEBUG\fR and \fBVIRT_ADMIN_LOG_FILE\fR stand for \fB\-d\fR and
+\fB\-l\fR, \fBVIRT_ADMIN_HISTSIZE\fR is the prompt's history size.
+.PP
+The commands, grouped as \fBvirtsh admin help\fR lists them.
+"#;
+
+/// The VIRT-ADMIN part: `virtsh admin`, its options and URIs, then its command groups.
+fn admin(out: &mut String) {
+    out.push_str(ADMIN_INTRO);
+    options(out, super::ADMIN_GLOBAL_OPTS);
+    out.push_str(ADMIN_URIS);
+    for g in crate::defs::admin::GROUPS {
+        let _ = writeln!(
+            out,
+            ".SH \"VIRT-ADMIN: {}\"\nHelp keyword: \\fB{}\\fR.",
+            esc(&g.name.to_uppercase()),
+            esc(g.keyword)
+        );
+        for def in crate::defs::admin::listed_in_group(g) {
+            command(out, def, Set::Admin);
         }
     }
 }
@@ -340,28 +479,18 @@ pub fn page() -> String {
          [\\fIOPTION\\fR]... [\\fICOMMAND_STRING\\fR]\n\
          .br\n\
          .B virtsh\n\
+         [\\fIOPTION\\fR]... \\fICOMMAND\\fR [\\fIARG\\fR]...\n\
+         .br\n\
+         .B virtsh admin\n\
+         [\\fIOPTION\\fR]... [\\fICOMMAND_STRING\\fR]\n\
+         .br\n\
+         .B virtsh admin\n\
          [\\fIOPTION\\fR]... \\fICOMMAND\\fR [\\fIARG\\fR]...",
         env!("CARGO_PKG_VERSION")
     );
     out.push_str(INTRO);
     out.push_str(".SH OPTIONS\n");
-    for o in super::GLOBAL_OPTS {
-        let mut names = Vec::new();
-        if let Some(s) = o.short {
-            names.push(format!("\\fB\\-{s}\\fR"));
-        }
-        if let Some(l) = o.long {
-            let arg = match (o.arg, l) {
-                (Some(a), _) => format!("=\\fI{a}\\fR"),
-                (None, "version") => "[=\\fITYPE\\fR]".to_string(),
-                (None, _) => String::new(),
-            };
-            names.push(format!("\\fB\\-\\-{}\\fR{arg}", esc(l)));
-        } else if let Some(a) = o.arg {
-            names.push(format!("\\fI{a}\\fR"));
-        }
-        let _ = writeln!(out, ".TP\n{}\n{}", names.join(", "), esc(o.help));
-    }
+    options(&mut out, super::GLOBAL_OPTS);
     out.push_str(URIS);
     out.push_str(
         ".SH COMMANDS\n\
@@ -376,9 +505,10 @@ pub fn page() -> String {
             esc(g.keyword)
         );
         for def in crate::defs::listed_in_group(g) {
-            command(&mut out, def);
+            command(&mut out, def, Set::Virsh);
         }
     }
+    admin(&mut out);
     out.push_str(TAIL);
     out
 }
@@ -403,6 +533,29 @@ mod tests {
                     c.name
                 ),
             }
+        }
+    }
+
+    #[test]
+    fn every_admin_command_and_alias_is_documented() {
+        let page = page();
+        assert!(page.contains(".SH VIRT-ADMIN\n"));
+        for c in crate::defs::admin::all().filter(|c| !c.hidden) {
+            match c.alias_of {
+                None => assert!(
+                    page.contains(&format!(".SS {}\n{}\n", esc(c.name), esc(c.help))),
+                    "{} is missing from the man page",
+                    c.name
+                ),
+                Some(_) => assert!(
+                    page.contains(&format!("\\fB{}\\fR", esc(c.name))),
+                    "alias {} is missing from the man page",
+                    c.name
+                ),
+            }
+        }
+        for (name, _) in ADMIN_EXAMPLES {
+            assert!(crate::defs::admin::find(name).is_some(), "{name}");
         }
     }
 

@@ -2,7 +2,7 @@
 //! printed on stdout and rendered from the command declarations in `defs/` (ARCHITECTURE.md,
 //! "One definition per command"). The results are committed as `completions/virtsh.bash`,
 //! `completions/_virtsh`, `completions/virtsh.fish` and `man/virtsh.1`; `tests/generated.rs`
-//! fails when they are stale.
+//! fails when they are stale. They cover `virtsh admin` and a `virt-admin` symlink too.
 //!
 //! `--generate` is not a virsh option: `run::main` looks for it before parsing virsh's global
 //! options, so everything else parses (and fails) exactly as virsh does.
@@ -157,6 +157,37 @@ pub static GLOBAL_OPTS: &[GlobalOpt] = &[
     ),
 ];
 
+/// virt-admin's global options, as `virt-admin -h` lists them (`cli::parse_admin` parses
+/// them), for `virtsh admin` and a `virt-admin` symlink.
+pub static ADMIN_GLOBAL_OPTS: &[GlobalOpt] = &[
+    opt(
+        Some('c'),
+        Some("connect"),
+        Some("URI"),
+        "daemon admin connection URI",
+    ),
+    opt(Some('d'), Some("debug"), Some("NUM"), "debug level [0-4]"),
+    opt(Some('h'), Some("help"), None, "this help"),
+    GlobalOpt {
+        values: Values::File,
+        ..opt(
+            Some('l'),
+            Some("log"),
+            Some("FILE"),
+            "output logging to file",
+        )
+    },
+    opt(Some('q'), Some("quiet"), None, "quiet mode"),
+    opt(Some('v'), None, None, "short version"),
+    opt(Some('V'), None, None, "long version"),
+    opt(
+        None,
+        Some("version"),
+        None,
+        "version, TYPE is short or long (default short)",
+    ),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +232,37 @@ mod tests {
                     assert!(crate::cli::parse(&args(&[&format!("--{l}")])).is_err());
                 }
             }
+        }
+    }
+
+    #[test]
+    fn admin_options_agree_with_the_parser_and_usage() {
+        let usage = crate::commands::admin::usage("virt-admin");
+        for o in ADMIN_GLOBAL_OPTS {
+            let mut spellings = Vec::new();
+            if let Some(s) = o.short {
+                spellings.push(format!("-{s}"));
+            }
+            if let Some(l) = o.long {
+                spellings.push(format!("--{l}"));
+            }
+            for sp in spellings {
+                assert!(usage.contains(&sp), "{sp} not in usage");
+                let mut a = vec![sp.clone()];
+                if o.arg.is_some() {
+                    a.push(value(o).into());
+                }
+                a.push("uri".into());
+                let g = crate::cli::parse_admin(&a).unwrap_or_else(|e| panic!("{sp}: {e}"));
+                assert!(g.rest == ["uri"] || g.action.is_some(), "{sp}");
+            }
+        }
+        // What virsh has and virt-admin has not.
+        for bad in ["-r", "-t", "-e", "--readonly", "--output"] {
+            assert!(
+                crate::cli::parse_admin(&args(&[bad, "x", "uri"])).is_err(),
+                "{bad}"
+            );
         }
     }
 

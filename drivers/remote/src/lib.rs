@@ -19,6 +19,7 @@
 //! Errors convert into `virtsh_api::Error` with libvirt's code and the
 //! message virsh would print.
 
+pub mod admin;
 pub mod client;
 pub mod connect;
 pub mod driver;
