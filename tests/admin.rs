@@ -7,7 +7,7 @@
 //! Without them these tests say why and pass on a developer's machine; under CI=true a missing
 //! one fails.
 
-#[path = "support/libvirtd.rs"]
+#[path = "../drivers/remote/tests/common/mod.rs"]
 mod libvirtd;
 
 use libvirtd::{unavailable, which, PrivateLibvirtd};
@@ -157,7 +157,7 @@ fn reading_the_daemon_matches_virt_admin() {
     let Some(real) = real_virt_admin(test) else {
         return;
     };
-    let Some(d) = libvirtd::start(test) else {
+    let Some(d) = libvirtd::start(test, "") else {
         return;
     };
     let (_session, id) = hold_client(&d);
@@ -301,7 +301,7 @@ fn settings_read_back_the_same_in_both_tools() {
     let Some(real) = real_virt_admin(test) else {
         return;
     };
-    let Some(d) = libvirtd::start(test) else {
+    let Some(d) = libvirtd::start(test, "") else {
         return;
     };
     let uri = d.admin_uri();
@@ -450,7 +450,7 @@ fn client_disconnect_and_reconnection() {
     let Some(real) = real_virt_admin(test) else {
         return;
     };
-    let Some(d) = libvirtd::start(test) else {
+    let Some(d) = libvirtd::start(test, "") else {
         return;
     };
     let uri = d.admin_uri();
@@ -547,7 +547,7 @@ fn the_prompt_through_a_virt_admin_symlink_is_virt_admin_s() {
     let Some(real) = real_virt_admin(test) else {
         return;
     };
-    let Some(d) = libvirtd::start(test) else {
+    let Some(d) = libvirtd::start(test, "") else {
         return;
     };
     let link = symlink("virt-admin");
@@ -763,7 +763,7 @@ fn completion_of_admin_command_lines() {
 #[test]
 fn server_names_complete_from_the_daemon() {
     let test = "server_names_complete_from_the_daemon";
-    let Some(d) = libvirtd::start(test) else {
+    let Some(d) = libvirtd::start(test, "") else {
         return;
     };
     let uri = d.admin_uri();

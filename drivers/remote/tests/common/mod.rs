@@ -1,7 +1,14 @@
 //! A private libvirtd for tests, as `benches/libvirtd.py` (`PrivateLibvirtd`) runs one: in its
 //! own mount namespace (`unshare -m`) with private /etc/libvirt, /run/libvirt, /var/lib/libvirt,
 //! /var/cache/libvirt and /var/log/libvirt (bind mounts of folders in a temp dir), and its
-//! sockets in that temp dir, so the host's libvirt is never used or changed.
+//! sockets in that temp dir (`unix_sock_dir`: libvirt-sock, libvirt-sock-ro and the admin
+//! server's libvirt-admin-sock), so the host's libvirt is never used or changed.
+//!
+//! The one launcher of every test that needs a daemon: drivers/remote's tests use it as
+//! `mod common;`, the `virtsh` binary's tests/admin.rs with
+//! `#[path = "../drivers/remote/tests/common/mod.rs"] mod libvirtd;`. It uses only std, libc,
+//! virtsh-api and virtsh-remote, which both packages have; `pki.rs` beside it is not a
+//! submodule, so the crates that want it include it with `#[path]`.
 //!
 //! [`start_listening`] adds TCP and TLS listeners on 127.0.0.1 (libvirtd's `--listen`), and
 //! can make the daemon's socket appear at `/run/libvirt/libvirt-sock` inside its namespace,
@@ -31,13 +38,27 @@ const QEMU_USER: [&str; 2] = [
 
 pub struct PrivateLibvirtd {
     pub dir: PathBuf,
+    /// The hypervisor socket, `libvirt-sock` in `unix_sock_dir`.
     pub sock: PathBuf,
     child: Child,
     created: Vec<PathBuf>,
 }
 
+/// True under CI=true: a missing component is a failure there, a skip elsewhere.
+pub fn in_ci() -> bool {
+    std::env::var("CI").as_deref() == Ok("true")
+}
+
+/// Says why `test` cannot run and returns false; under CI=true that is a failure instead.
+pub fn unavailable(test: &str, why: &str) -> bool {
+    if in_ci() {
+        panic!("{test}: {why} (CI=true; tests/run installs libvirt-daemon and libvirt-clients)");
+    }
+    eprintln!("{test}: skipped: {why}");
+    false
+}
+
 /// Where `name` is in PATH (or /usr/sbin, /sbin).
-#[allow(dead_code)] // not every test file looks programs up itself
 pub fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
@@ -111,10 +132,7 @@ pub fn start_listening(test: &str, extra_conf: &str, listen: &Listen) -> Option<
         _ => Some("libvirtd or unshare not found (Debian packages libvirt-daemon, util-linux)"),
     };
     if let Some(why) = why {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{test}: {why} (CI=true; tests/run installs libvirt-daemon)");
-        }
-        eprintln!("{test}: skipped: {why}");
+        unavailable(test, why);
         return None;
     }
     match PrivateLibvirtd::start(extra_conf, listen) {
@@ -128,8 +146,7 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 impl PrivateLibvirtd {
     fn start(extra_conf: &str, listen: &Listen) -> Result<PrivateLibvirtd, String> {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let dir =
-            std::env::temp_dir().join(format!("virtsh-remote-libvirtd-{}-{n}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("virtsh-libvirtd-{}-{n}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         for sub in ["etc", "run", "lib", "cache", "log", "sock"] {
             fs::create_dir_all(dir.join(sub)).map_err(|e| e.to_string())?;
@@ -222,22 +239,26 @@ impl PrivateLibvirtd {
         Ok(d)
     }
 
-    /// The socket exists before the drivers are initialised: wait until a client works.
+    /// The sockets exist before the drivers are initialised: wait until both the hypervisor
+    /// side and the admin server answer.
     fn wait_ready(&mut self, timeout: Duration) -> Result<(), String> {
         let deadline = Instant::now() + timeout;
         let uri = virtsh_api::Uri::parse(&self.uri()).map_err(|e| e.message)?;
-        let mut last = String::from("the socket never appeared");
+        let mut last = String::from("the sockets never appeared");
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(format!("libvirtd exited ({status}): {}", self.log_tail()));
             }
-            if self.sock.exists() {
-                match virtsh_remote::open(&uri, &Default::default()) {
-                    Ok(session) => {
+            if self.sock.exists() && self.admin_sock().exists() {
+                let admin = virtsh_remote::admin::AdminConnection::open(&self.admin_uri())
+                    .and_then(|mut c| c.list_servers());
+                match (admin, virtsh_remote::open(&uri, &Default::default())) {
+                    (Ok(_), Ok(session)) => {
                         let _ = session.close();
                         return Ok(());
                     }
-                    Err(e) => last = e.to_string(),
+                    (Err(e), _) => last = e.to_string(),
+                    (_, Err(e)) => last = e.to_string(),
                 }
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -251,6 +272,16 @@ impl PrivateLibvirtd {
     /// `test+unix:///default` through this daemon's socket.
     pub fn uri(&self) -> String {
         format!("test+unix:///default?socket={}", self.sock.display())
+    }
+
+    /// The admin server's socket, beside [`PrivateLibvirtd::sock`].
+    pub fn admin_sock(&self) -> PathBuf {
+        self.sock.with_file_name("libvirt-admin-sock")
+    }
+
+    /// The daemon's admin server, as virt-admin names it.
+    pub fn admin_uri(&self) -> String {
+        format!("libvirtd:///system?socket={}", self.admin_sock().display())
     }
 
     /// libvirtd's pid (unshare and sh exec it).
