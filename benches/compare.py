@@ -2,6 +2,7 @@
 """Benchmark virtsh against libvirt's virsh on the same machine, in the same run.
 
 usage: compare.py [--virtsh PATH] [--virsh PATH] [--uri URI] [--runs N] [--quick]
+                  [--no-network] [--no-remote]
 
 Workloads, all on test:///default (no daemon): one-shot 'list --all', 'dominfo test',
 'dumpxml test', and a 20-command ';' chain in one process. Each tool runs each workload N times,
@@ -12,7 +13,9 @@ memory <= 0.5).
 
 Then it runs benches/network.py (virtsh's network driver against libvirt 9.0's: net-start until
 a DHCP client has a lease, net-destroy; in network namespaces it creates; needs root), so that
-its lines are in the same report; --no-network skips it.
+its lines are in the same report; --no-network skips it. After that it runs benches/remote.py
+(virtsh's remote driver against virsh, both on one private libvirtd: qemu+unix with bare guests,
+test+unix; needs root); --no-remote skips it.
 
 It reports; it never fails on timing. The exit status is 1 only when a tool cannot be run at all.
 
@@ -134,9 +137,11 @@ def main():
     ap.add_argument("--uri", default="test:///default")
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--quick", action="store_true", help="5 runs per tool and workload "
-                    "(and 3 per side in the network benchmark)")
+                    "(and 3 per side in the network and remote benchmarks)")
     ap.add_argument("--no-network", action="store_true",
                     help="skip the network benchmark (benches/network.py)")
+    ap.add_argument("--no-remote", action="store_true",
+                    help="skip the remote driver benchmark (benches/remote.py)")
     a = ap.parse_args()
     runs = 5 if a.quick else max(1, a.runs)
 
@@ -198,24 +203,38 @@ def main():
             print("note: some runs exited non-zero:")
             for p in sorted(set(problems)):
                 print(f"  {p}")
-    if a.no_network:
-        return 0
-    return network_benchmark(tools, a.quick)
+    status = 0
+    if not a.no_network:
+        status |= network_benchmark(tools, a.quick)
+    if not a.no_remote:
+        status |= remote_benchmark(tools, a.quick)
+    return status
 
 
-def network_benchmark(tools, quick):
-    """benches/network.py, in the same report. It prints "unavailable: why" for what it cannot
-    run (not root, no libvirtd, dnsmasq, nft or iptables) and exits 0 then; non-zero only when
-    virtsh cannot run or it breaks."""
+def sub_benchmark(script, tools, quick):
+    """benches/SCRIPT, in the same report, with the same tools and --quick."""
     print()
     sys.stdout.flush()
-    argv = [sys.executable, os.path.join(ROOT, "benches", "network.py"),
+    argv = [sys.executable, os.path.join(ROOT, "benches", script),
             "--virtsh", tools["virtsh"], "--virsh", tools["virsh"]] + (["--quick"] if quick else [])
     rc = subprocess.run(argv, stdin=subprocess.DEVNULL).returncode
     if rc != 0:
-        print(f"compare.py: benches/network.py exited {rc}", file=sys.stderr)
+        print(f"compare.py: benches/{script} exited {rc}", file=sys.stderr)
         return 1
     return 0
+
+
+def network_benchmark(tools, quick):
+    """benches/network.py. It prints "unavailable: why" for what it cannot run (not root, no
+    libvirtd, dnsmasq, nft or iptables) and exits 0 then; non-zero only when virtsh cannot run
+    or it breaks."""
+    return sub_benchmark("network.py", tools, quick)
+
+
+def remote_benchmark(tools, quick):
+    """benches/remote.py. It prints "unavailable: why" for what it cannot run (not root, no
+    libvirtd or QEMU) and exits 0 then; non-zero only when a tool cannot run or it breaks."""
+    return sub_benchmark("remote.py", tools, quick)
 
 
 if __name__ == "__main__":

@@ -273,6 +273,8 @@ pub fn cmd_dominfo(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         Some(m) if !m.model.is_empty() => Some(conn.domain_security_label(&dom)?),
         _ => None,
     };
+    // virsh lists them when the driver has any, and ignores a driver without the call.
+    let messages = conn.domain_messages(&dom, 0).unwrap_or_default();
     if sh.json() {
         let info = info
             .as_ref()
@@ -374,6 +376,9 @@ pub fn cmd_dominfo(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
                 ),
             );
         }
+    }
+    for (i, m) in messages.iter().enumerate() {
+        line(if i == 0 { "Messages:" } else { "" }, m);
     }
     sh.print(&o);
     match failed {

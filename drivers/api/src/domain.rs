@@ -152,6 +152,11 @@ pub trait DomainDriver {
     fn domain_security_label(&self, _dom: &Domain) -> Result<SecurityLabel> {
         Err(Error::unsupported("virDomainGetSecurityLabel"))
     }
+    /// virDomainGetMessages: the driver's notes on a domain (taints, deprecations), which
+    /// `dominfo` lists.
+    fn domain_messages(&self, _dom: &Domain, _flags: u32) -> Result<Vec<String>> {
+        Err(Error::unsupported("virDomainGetMessages"))
+    }
 
     /// virDomainManagedSave: flags::save.
     fn managed_save(&self, _dom: &Domain, _flags: u32) -> Result<()> {

@@ -352,6 +352,15 @@ impl virtsh_api::DomainDriver for RemoteDriver {
         )
     }
 
+    fn domain_messages(&self, dom: &Domain, flags: u32) -> Result<Vec<String>> {
+        Ok(self
+            .call::<procs::DomainGetMessages>(&RemoteDomainGetMessagesArgs {
+                dom: rdom(dom),
+                flags,
+            })?
+            .msgs)
+    }
+
     fn domain_security_label(&self, dom: &Domain) -> Result<SecurityLabel> {
         let r = self.call::<procs::DomainGetSecurityLabel>(&RemoteDomainGetSecurityLabelArgs {
             dom: rdom(dom),
