@@ -216,8 +216,10 @@ impl Completer for LineCompleter {
     }
 }
 
-fn run_terminal(sh: &mut Shell, histsize: usize) -> i32 {
-    let names = Arc::new(Mutex::new(Names::default()));
+/// The line editor of both prompts (virsh's and virt-admin's): Emacs keys, Tab cycling a
+/// completion menu, and readline's way with candidates (a single one is taken at once,
+/// several fill their common prefix).
+pub(crate) fn line_editor(completer: Box<dyn Completer>) -> Reedline {
     let mut keys = default_emacs_keybindings();
     keys.add_binding(
         KeyModifiers::NONE,
@@ -227,21 +229,25 @@ fn run_terminal(sh: &mut Shell, histsize: usize) -> i32 {
             ReedlineEvent::MenuNext,
         ]),
     );
-    let mut editor = Reedline::create()
-        .with_completer(Box::new(LineCompleter {
-            names: Arc::clone(&names),
-        }))
+    Reedline::create()
+        .with_completer(completer)
         .with_menu(ReedlineMenu::EngineCompleter(Box::new(
             ColumnarMenu::default()
                 .with_name("completion_menu")
                 .with_marker(""),
         )))
         .with_edit_mode(Box::new(Emacs::new(keys)))
-        .with_validator(Box::new(ContinuationValidator))
-        .with_hinter(Box::new(SynopsisHinter))
-        // Like readline: a single candidate is taken at once, several fill their common prefix.
         .with_quick_completions(true)
-        .with_partial_completions(true);
+        .with_partial_completions(true)
+}
+
+fn run_terminal(sh: &mut Shell, histsize: usize) -> i32 {
+    let names = Arc::new(Mutex::new(Names::default()));
+    let mut editor = line_editor(Box::new(LineCompleter {
+        names: Arc::clone(&names),
+    }))
+    .with_validator(Box::new(ContinuationValidator))
+    .with_hinter(Box::new(SynopsisHinter));
     if let Some(path) = history_path() {
         match FileBackedHistory::with_file(histsize, path) {
             Ok(h) => editor = editor.with_history(Box::new(h)),

@@ -21,15 +21,7 @@ pub fn opt_int(cmd: &ParsedCmd, name: &str) -> Result<Option<i32>, CmdError> {
 
 /// virStrToLong_i: strtol in base 10 over the whole string.
 pub fn c_str_to_i32(s: &str) -> Option<i32> {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
+    let (neg, digits) = crate::commands::options::c_sign_digits(s)?;
     let v: i64 = digits.parse::<i64>().ok()?;
     let v = if neg { -v } else { v };
     i32::try_from(v).ok()

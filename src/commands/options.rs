@@ -40,3 +40,19 @@ pub fn yes_no(b: bool) -> &'static str {
         "no"
     }
 }
+
+/// What C's strtol/strtoul accept before the digits, as virStrToLong_* use them over a whole
+/// string: leading blanks, one sign, then only decimal digits to the end. The sign (true for
+/// '-') and the digits; `None` when the text is not that.
+pub fn c_sign_digits(s: &str) -> Option<(bool, &str)> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some((neg, digits))
+}

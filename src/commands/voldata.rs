@@ -28,15 +28,7 @@ const SPARSE_STREAM: u32 = 1 << 0;
 /// strtoull over the whole string, as virStrToLong_ull (`wrap`: a '-' sign wraps around, as
 /// C does) or virStrToLong_ullp (no sign allowed).
 pub fn c_str_to_u64(s: &str, wrap: bool) -> Option<u64> {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
+    let (neg, digits) = crate::commands::options::c_sign_digits(s)?;
     let v: u64 = digits.parse().ok()?;
     match (neg, wrap) {
         (false, _) => Some(v),

@@ -623,32 +623,11 @@ impl reedline::Completer for AdminCompleter {
 }
 
 pub(super) fn repl_terminal(a: &mut Admin, histsize: usize) -> i32 {
-    use reedline::{
-        default_emacs_keybindings, ColumnarMenu, Emacs, FileBackedHistory, KeyCode, KeyModifiers,
-        MenuBuilder, Reedline, ReedlineEvent, ReedlineMenu, Signal,
-    };
+    use reedline::{FileBackedHistory, Signal};
     let servers = Arc::new(Mutex::new(Vec::new()));
-    let mut keys = default_emacs_keybindings();
-    keys.add_binding(
-        KeyModifiers::NONE,
-        KeyCode::Tab,
-        ReedlineEvent::UntilFound(vec![
-            ReedlineEvent::Menu("completion_menu".into()),
-            ReedlineEvent::MenuNext,
-        ]),
-    );
-    let mut editor = Reedline::create()
-        .with_completer(Box::new(AdminCompleter {
-            servers: Arc::clone(&servers),
-        }))
-        .with_menu(ReedlineMenu::EngineCompleter(Box::new(
-            ColumnarMenu::default()
-                .with_name("completion_menu")
-                .with_marker(""),
-        )))
-        .with_edit_mode(Box::new(Emacs::new(keys)))
-        .with_quick_completions(true)
-        .with_partial_completions(true);
+    let mut editor = crate::repl::line_editor(Box::new(AdminCompleter {
+        servers: Arc::clone(&servers),
+    }));
     let history = directories::ProjectDirs::from("", "", "virtsh").and_then(|d| {
         let dir = d.data_dir().to_path_buf();
         std::fs::create_dir_all(&dir).ok()?;

@@ -13,15 +13,7 @@ use virtsh_api::TypedValue;
 /// The parts of C's strtoul that virStrToLong_* accept: blanks, a sign, decimal digits to
 /// the end. `None` when that is not the text, or the number is too big.
 pub(super) fn c_unsigned(s: &str) -> Option<(bool, u64)> {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
+    let (neg, digits) = crate::commands::options::c_sign_digits(s)?;
     digits.parse::<u64>().ok().map(|v| (neg, v))
 }
 
