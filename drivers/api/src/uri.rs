@@ -118,14 +118,17 @@ fn split_host_port(hostport: &str) -> Option<(Option<String>, Option<u16>)> {
     }
 }
 
-fn percent_decode(s: &str) -> String {
+/// `%XX` escapes decoded (invalid ones kept as written); bytes that do not form UTF-8 become
+/// U+FFFD. Works on bytes, so an escape next to a multi-byte character cannot split it.
+pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
                 i += 3;
                 continue;
             }
@@ -145,6 +148,13 @@ impl fmt::Display for Uri {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_escape_next_to_a_multibyte_character_is_kept_whole() {
+        assert_eq!(percent_decode("a%41%é"), "aA%é");
+        let u = Uri::parse("test:///default?x=%é").unwrap();
+        assert_eq!(u.param("x"), Some("%é"));
+    }
 
     #[test]
     fn local_uris() {

@@ -29,6 +29,7 @@ use crate::generated::admin::{
 use crate::transport::UnixTransport;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
+use virtsh_api::uri::percent_decode;
 use virtsh_api::{ErrorKind, TypedParam, TypedValue};
 
 /// `RUNSTATEDIR/libvirt`: where system daemons put their admin sockets (Debian: /run).
@@ -108,25 +109,6 @@ pub struct AdminUri {
 /// Characters RFC 3986 allows in a URI besides `%`-escapes; libxml2's parser refuses others.
 fn uri_char_ok(c: char) -> bool {
     c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&'()*+,;=".contains(c)
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl AdminUri {

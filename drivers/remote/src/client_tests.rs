@@ -265,7 +265,8 @@ fn an_oversized_length_word_closes_the_connection() {
     let daemon = thread::spawn(move || {
         fake.recv();
         fake.s.write_all(&0x7fff_ffffu32.to_be_bytes()).unwrap();
-        fake.s.write_all(&[0; 64]).unwrap();
+        // The client may already have hung up on the length word: a failed write is fine.
+        let _ = fake.s.write_all(&[0; 64]);
         fake
     });
     let e = hostname(&mut client).unwrap_err();
