@@ -1,11 +1,19 @@
 //! The interactive prompt: reedline on a terminal, a plain line reader otherwise.
 //!
 //! On a terminal: history in the user's data directory (VIRSH_HISTSIZE entries, default 500),
-//! Ctrl-R searches it (reedline's emacs binding; Enter takes the match onto the line, a second
-//! Enter runs it), a line ending in a backslash continues on the next one, the synopsis of the
-//! command being typed is hinted after the cursor, Tab completes, Ctrl-C drops the line,
+//! Ctrl-R searches it, a line ending in a backslash continues on the next one, the synopsis of
+//! the command being typed is hinted after the cursor, Tab completes, Ctrl-C drops the line,
 //! Ctrl-D quits. From a pipe, virsh (through readline) still prints the
 //! banner and the prompt and echoes each line; we do the same so transcripts match.
+//!
+//! Ctrl-R differs from virsh's in one way: Enter takes the match onto the line and a second
+//! Enter runs it, where readline runs it at once. No key binding can do better with reedline
+//! (0.38, and upstream still so): while searching, its engine handles every event in
+//! `handle_history_search_event`, where Enter, Submit and SubmitOrNewline only copy the match
+//! to the line and leave the search, `UntilFound` stops at that first handled event, and
+//! `Multiple` is ignored; the only events that end `read_line` from there are Ctrl-C, Ctrl-D
+//! and ExecuteHostCommand (which keeps the search mode for the next prompt). An edit mode maps
+//! one terminal event to one such event, so the submit would need a second key.
 
 use crate::complete::{complete, hint, Names};
 use crate::run::run_line;

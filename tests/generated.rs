@@ -1,9 +1,10 @@
 //! The committed completion scripts and manual page (completions/, man/) are what
 //! `virtsh --generate=...` prints now, document every command, and the scripts complete for real
-//! in bash, zsh and fish by calling back into the built binary.
+//! in bash, zsh and fish by calling back into the built binary. The zsh script runs inside zsh's
+//! own completion system: an interactive `zsh -f` in tmux, Tab pressed, the screen read back.
 //!
-//! zsh and fish are installed by tests/run (DEBIAN_PACKAGES). Without them their tests print a
-//! warning and pass on a developer's machine; under CI=true a missing shell fails.
+//! zsh, fish and tmux are installed by tests/run (DEBIAN_PACKAGES). Without them their tests
+//! print a warning and pass on a developer's machine; under CI=true a missing one fails.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -130,16 +131,16 @@ fn path_env() -> String {
     )
 }
 
-/// Whether `shell` can run; when not, fail under CI and warn otherwise.
-fn have(shell: &str) -> bool {
-    if Command::new(shell)
-        .args(["-c", "exit 0"])
+/// Whether `tool` runs (`tool probe...` succeeds); when not, fail under CI and warn otherwise.
+fn have(tool: &str, probe: &[&str]) -> bool {
+    if Command::new(tool)
+        .args(probe)
         .output()
         .is_ok_and(|o| o.status.success())
     {
         return true;
     }
-    let msg = format!("{shell} is not installed (tests/run installs it)");
+    let msg = format!("{tool} is not installed (tests/run installs it)");
     if std::env::var("CI").as_deref() == Ok("true") {
         panic!("{msg}");
     }
@@ -197,7 +198,7 @@ fn bash_complete(line: &str, env: &[(&str, &str)]) -> Vec<String> {
 
 #[test]
 fn bash_script_completes_by_calling_virtsh() {
-    if !have("bash") {
+    if !have("bash", &["-c", "exit 0"]) {
         return;
     }
     let c = bash_complete("virtsh -c test:///default dominf", &[]);
@@ -225,39 +226,232 @@ fn bash_script_completes_by_calling_virtsh() {
     assert_eq!(bash_complete("virtsh -o j", &[]), ["json"]);
 }
 
+/// A real interactive `zsh -f` in a terminal: its own tmux server (`-S` socket in its own
+/// temporary directory, `-f /dev/null` so no user configuration applies) and its own HOME.
+/// The test types into the pane and reads the screen back, as tests/repl.rs does for the REPL;
+/// the server is killed and the directory removed on drop, failures included.
+struct Zsh {
+    dir: PathBuf,
+    socket: PathBuf,
+    session: String,
+}
+
+/// How long a keystroke may take to show on the screen (virtsh runs once per Tab).
+const DEADLINE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The prompt the test sets, so the line being edited is easy to find.
+const PS1: &str = "zsh> ";
+
+impl Zsh {
+    /// zsh with the committed script on fpath, compinit run, emacs keys, the built virtsh first
+    /// on PATH and LIBVIRT_DEFAULT_URI=test:///default.
+    fn start() -> Zsh {
+        let session = format!(
+            "virtsh-zsh-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        );
+        let dir = std::env::temp_dir().join(&session);
+        std::fs::create_dir_all(&dir).unwrap();
+        let zsh = Zsh {
+            socket: dir.join("tmux.sock"),
+            dir,
+            session,
+        };
+        // `env` fixes zsh's environment whatever the caller's: VIRSH_DEFAULT_CONNECT_URI would
+        // win over LIBVIRT_DEFAULT_URI, and an EDITOR naming vi would select the vi keymap.
+        let cmd = format!(
+            "env -u VIRSH_DEFAULT_CONNECT_URI -u EDITOR -u VISUAL -u ZDOTDIR HOME={} PATH={} \
+             LIBVIRT_DEFAULT_URI={URI} zsh -f",
+            shell_quote(&zsh.dir.display().to_string()),
+            shell_quote(&path_env()),
+        );
+        let dir = zsh.dir.display().to_string();
+        zsh.tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            &zsh.session,
+            "-c",
+            &dir,
+            "-x",
+            "132",
+            "-y",
+            "50",
+            &cmd,
+        ]);
+        // compinit -D: no dump file; the marker is computed so that only its output, not the
+        // typed line, matches.
+        zsh.type_text(&format!(
+            "bindkey -e; fpath=({} $fpath); autoload -Uz compinit; compinit -u -D; \
+             PS1='{PS1}'; print ready-$((6*7))",
+            shell_quote(&root().join("completions").display().to_string())
+        ));
+        zsh.key("Enter");
+        zsh.wait_for("zsh and compinit", |screen, _| {
+            screen.lines().any(|l| l == "ready-42")
+        });
+        zsh
+    }
+
+    fn tmux_output(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("-f")
+            .arg("/dev/null")
+            .args(args)
+            .output()
+            .expect("run tmux")
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = self.tmux_output(args);
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Text typed as is.
+    fn type_text(&self, text: &str) {
+        self.tmux(&["send-keys", "-t", &self.session, "-l", text]);
+    }
+
+    /// Named keys: `Tab`, `Enter`, `C-u` ...
+    fn key(&self, key: &str) {
+        self.tmux(&["send-keys", "-t", &self.session, key]);
+    }
+
+    /// The visible pane (trailing blanks trimmed from each line) and the text of the cursor's
+    /// row before the cursor, untrimmed: a trailing space there is what zsh appends after a
+    /// completed word. One tmux command list reads both, so they are of the same moment.
+    fn snapshot(&self) -> (String, String) {
+        let out = self.tmux(&[
+            "display-message",
+            "-p",
+            "-t",
+            &self.session,
+            "#{cursor_x} #{cursor_y}",
+            ";",
+            "capture-pane",
+            "-p",
+            "-t",
+            &self.session,
+        ]);
+        let (cursor, pane) = out.split_once('\n').unwrap_or((&out, ""));
+        let (x, y) = cursor.split_once(' ').expect("cursor_x cursor_y");
+        let (x, y): (usize, usize) = (x.parse().unwrap(), y.parse().unwrap());
+        let row = pane.lines().nth(y).unwrap_or("");
+        let before: String = row.chars().chain(std::iter::repeat(' ')).take(x).collect();
+        let screen = pane
+            .lines()
+            .map(str::trim_end)
+            .collect::<Vec<_>>()
+            .join("\n");
+        (screen, before)
+    }
+
+    /// Polls the screen until `pred(screen, before_cursor)` holds; fails with the screen after
+    /// the deadline.
+    fn wait_for(&self, what: &str, pred: impl Fn(&str, &str) -> bool) -> String {
+        let start = std::time::Instant::now();
+        loop {
+            let (screen, before) = self.snapshot();
+            if pred(&screen, &before) {
+                return screen;
+            }
+            if start.elapsed() > DEADLINE {
+                panic!("timed out waiting for {what}; line before the cursor {before:?}; screen:\n{screen}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until the line before the cursor is the prompt and `line`, exactly.
+    fn wait_line(&self, line: &str) -> String {
+        let want = format!("{PS1}{line}");
+        self.wait_for(&format!("the line {want:?}"), |_, before| before == want)
+    }
+
+    /// Starts a fresh line on a cleared screen, types `text` and presses Tab.
+    fn tab(&self, text: &str) {
+        self.key("C-u");
+        self.key("C-l");
+        self.wait_line("");
+        self.type_text(text);
+        self.key("Tab");
+    }
+}
+
+impl Drop for Zsh {
+    fn drop(&mut self) {
+        let _ = self.tmux_output(&["kill-server"]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// The committed `_virtsh` in real zsh completion (compinit, compsys, compadd), not a stand-in:
+/// what a user sees after Tab.
 #[test]
 fn zsh_script_completes_by_calling_virtsh() {
-    if !have("zsh") {
+    if !have("zsh", &["-f", "-c", "exit 0"]) || !have("tmux", &["-V"]) {
         return;
     }
-    // compadd only works inside a completion widget: a function of that name stands in for it
-    // and prints what would be offered.
-    let script = r#"
-        source completions/_virtsh
-        compadd() { while [[ $1 != -- ]]; do shift; done; shift; print -rl -- "$@"; }
-        words=(${(z)1})
-        [[ $1 == *' ' ]] && words+=('')
-        CURRENT=$#words
-        PREFIX=$words[-1]
-        _virtsh
-    "#;
-    let run = |line: &str| {
-        let out = Command::new("zsh")
-            .current_dir(root())
-            .args(["-f", "-c", script, "zsh", line])
-            .env("PATH", path_env())
-            .output()
-            .unwrap();
-        lines(out, line)
-    };
-    let c = run("virtsh -c test:///default dominf");
-    assert!(c.contains(&"dominfo".to_string()), "{c:?}");
-    assert_eq!(run("virtsh -c test:///default dominfo t"), ["test"]);
+    let z = Zsh::start();
+
+    // A unique command is completed, and a space follows it.
+    z.tab("virtsh dominf");
+    z.wait_line("virtsh dominfo ");
+    // Several: their common prefix, then a second Tab lists them.
+    z.tab("virtsh domst");
+    z.wait_line("virtsh domstat");
+    z.key("Tab");
+    z.wait_for("the list of domstate and domstats", |screen, _| {
+        screen
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["domstate", "domstats"])
+    });
+
+    // Domain names from the test driver, through LIBVIRT_DEFAULT_URI: as an argument and as
+    // the value of --domain (destroy offers running domains; the test driver's `test` runs).
+    z.tab("virtsh dominfo te");
+    z.wait_line("virtsh dominfo test ");
+    z.tab("virtsh destroy --domain ");
+    z.wait_line("virtsh destroy --domain test ");
+    // start offers only inactive domains, so nothing: the next key lands right after the space.
+    z.tab("virtsh start --domain ");
+    z.type_text("X");
+    z.wait_line("virtsh start --domain X");
+    // An open quote is closed around the completed name.
+    z.tab("virtsh dominfo 'te");
+    z.wait_line("virtsh dominfo 'test' ");
+
+    // Option names of a command.
+    z.tab("virtsh list --ina");
+    z.wait_line("virtsh list --inactive ");
+
+    // The script's own: global options, their values, and -c's URI passed on to virtsh.
+    z.tab("virtsh --con");
+    z.wait_line("virtsh --connect ");
+    z.tab("virtsh -o j");
+    z.wait_line("virtsh -o json ");
+    z.tab("virtsh -c test:///default net-info ");
+    z.wait_line("virtsh -c test:///default net-info default ");
 }
 
 #[test]
 fn fish_script_completes_by_calling_virtsh() {
-    if !have("fish") {
+    if !have("fish", &["--no-config", "-c", "exit 0"]) {
         return;
     }
     let run = |line: &str| {
