@@ -74,7 +74,7 @@ pub fn cmd_create(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         })?;
     sh.print_extra(&format!("Domain '{}' created from {file}\n", dom.name));
     if cmd.has("console") {
-        return crate::commands::console::run_console(sh, &dom, None, false);
+        return crate::commands::console::run_console(sh, &dom, None, false, false);
     }
     Ok(())
 }
@@ -122,7 +122,7 @@ pub fn cmd_start(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
         .map_err(|e| CmdError::with(format!("Failed to start domain '{}'", dom.name), e))?;
     sh.print_extra(&format!("Domain '{}' started\n", dom.name));
     if cmd.has("console") {
-        return crate::commands::console::run_console(sh, &dom, None, false);
+        return crate::commands::console::run_console(sh, &dom, None, false, false);
     }
     Ok(())
 }

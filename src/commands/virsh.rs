@@ -261,13 +261,7 @@ pub fn cmd_pwd(sh: &mut Shell, _cmd: &ParsedCmd) -> CmdResult {
 }
 
 /// The strerror() text, without Rust's " (os error N)" suffix.
-pub fn os_err(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
+pub use virtsh_api::strerror as os_err;
 
 pub fn cmd_connect(sh: &mut Shell, cmd: &ParsedCmd) -> CmdResult {
     let readonly = cmd.has("readonly");

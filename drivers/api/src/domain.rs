@@ -272,6 +272,16 @@ pub trait DomainDriver {
     fn domain_screenshot(&self, _dom: &Domain, _screen: u32, _flags: u32) -> Result<Screenshot> {
         Err(Error::unsupported("virDomainScreenshot"))
     }
+    /// virDomainOpenConsole: the character device `devname` (by alias; the first console or
+    /// serial port without one). flags: console::CONSOLE_FORCE, CONSOLE_SAFE.
+    fn open_console(
+        &self,
+        _dom: &Domain,
+        _devname: Option<&str>,
+        _flags: u32,
+    ) -> Result<crate::console::ConsoleStream> {
+        Err(Error::unsupported("virDomainOpenConsole"))
+    }
     /// virDomainSendKey: `codeset` is virKeycodeSet, `holdtime` in ms.
     fn send_key(
         &self,

@@ -178,3 +178,27 @@ mod tests {
         assert_eq!(ErrorKind::NoDomain.code(), 42);
     }
 }
+
+/// An OS error as libvirt words it, strerror's text ("No such file or directory"), without
+/// the " (os error N)" that Rust's Display adds.
+pub fn strerror(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match e.raw_os_error() {
+        Some(code) => match text.strip_suffix(&format!(" (os error {code})")) {
+            Some(bare) => bare.to_string(),
+            None => text,
+        },
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod strerror_tests {
+    #[test]
+    fn drops_the_os_error_suffix() {
+        let e = std::io::Error::from_raw_os_error(2);
+        assert_eq!(super::strerror(&e), "No such file or directory");
+        let other = std::io::Error::other("plain words");
+        assert_eq!(super::strerror(&other), "plain words");
+    }
+}

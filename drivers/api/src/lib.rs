@@ -2,6 +2,7 @@
 //! object handles, libvirt's flag values, typed errors whose kinds mirror libvirt's error codes,
 //! and URI parsing. It does no I/O and knows no driver.
 
+pub mod console;
 pub mod domain;
 pub mod error;
 pub mod flags;
@@ -14,8 +15,9 @@ pub mod storage;
 pub mod types;
 pub mod uri;
 
+pub use console::ConsoleStream;
 pub use domain::DomainDriver;
-pub use error::{Error, ErrorKind, Result};
+pub use error::{strerror, Error, ErrorKind, Result};
 pub use host::HostDriver;
 pub use interface::InterfaceDriver;
 pub use network::NetworkDriver;

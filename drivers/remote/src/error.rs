@@ -182,14 +182,7 @@ fn seconds(d: &std::time::Duration) -> String {
     }
 }
 
-/// `strerror` text of an OS error, without Rust's " (os error N)" suffix.
-pub(crate) fn os_reason(e: &io::Error) -> String {
-    let text = e.to_string();
-    match text.rfind(" (os error ") {
-        Some(i) if e.raw_os_error().is_some() => text[..i].to_string(),
-        _ => text,
-    }
-}
+pub(crate) use virtsh_api::strerror as os_reason;
 
 impl From<RemoteError> for Error {
     fn from(e: RemoteError) -> Error {

@@ -36,6 +36,6 @@ pub use connect::{open, OpenOptions, Session};
 pub use driver::RemoteDriver;
 pub use error::{RemoteError, ServerError};
 pub use procedure::{Procedure, StreamKind};
-pub use stream::{Stream, StreamData};
+pub use stream::{Stream, StreamData, StreamWriter};
 pub use transport::{Transport, TransportError, TransportParts, UnixTransport};
 pub use xdr::{Xdr, XdrError, XdrReader, XdrWriter};

@@ -112,6 +112,24 @@ impl Stream {
         }
     }
 
+    /// Waits for the next piece of data as long as it takes: for a console, where silence is
+    /// normal. A connection that breaks still ends the wait.
+    pub fn recv_idle(&mut self) -> Result<StreamData, RemoteError> {
+        match self.rx.recv() {
+            Ok(p) => interpret(&p),
+            Err(_) => Err(self.shared.closed_error()),
+        }
+    }
+
+    /// A second handle that sends on this stream, so that one thread can send while another
+    /// waits in [`Stream::recv_idle`] (a console's two directions).
+    pub fn writer(&self) -> StreamWriter {
+        StreamWriter {
+            shared: self.shared.clone(),
+            header: self.header.clone(),
+        }
+    }
+
     /// Sends `data` to the daemon, in chunks.
     pub fn send(&mut self, data: &[u8]) -> Result<(), RemoteError> {
         for chunk in data.chunks(STREAM_CHUNK) {
@@ -150,6 +168,40 @@ impl Stream {
                 MessageStatus::Error => return interpret(&p).map(|_| ()),
             }
         }
+    }
+}
+
+/// The sending side of a [`Stream`] (see [`Stream::writer`]). Its ends do not wait for the
+/// daemon's confirmation: the receiving side sees it.
+#[derive(Clone)]
+pub struct StreamWriter {
+    shared: Arc<Shared>,
+    header: Header,
+}
+
+impl StreamWriter {
+    fn packet(&self, status: MessageStatus, data: &[u8]) -> Result<(), RemoteError> {
+        let header = Header {
+            status,
+            ..self.header.clone()
+        };
+        self.shared.write(&packet::encode_raw(&header, data)?)
+    }
+
+    /// Sends `data`, in chunks.
+    pub fn send(&self, data: &[u8]) -> Result<(), RemoteError> {
+        data.chunks(STREAM_CHUNK)
+            .try_for_each(|chunk| self.packet(MessageStatus::Continue, chunk))
+    }
+
+    /// Ends the stream normally (virStreamFinish), without waiting.
+    pub fn finish(&self) -> Result<(), RemoteError> {
+        self.packet(MessageStatus::Ok, &[])
+    }
+
+    /// Abandons the stream (virStreamAbort), without waiting.
+    pub fn abort(&self) -> Result<(), RemoteError> {
+        self.packet(MessageStatus::Error, &[])
     }
 }
 

@@ -3,6 +3,7 @@
 //!
 //! - [`paths`]: where a connection URI keeps its files ([`StatePaths::for_uri`]): `qemu:///system`,
 //!   `qemu:///session` (XDG directories) and `qemu:///embed?root=DIR`.
+//! - [`chrdev`]: one console session at a time on a guest's pty (libvirt's virChrdevOpen).
 //! - [`atomic`]: atomic file replacement (temporary file in the same directory, fsync, rename,
 //!   fsync of the directory).
 //! - [`lock`]: the per-object `flock` that serialises state changes, with a bounded wait.
@@ -10,6 +11,7 @@
 //!   never stops the others from listing.
 
 pub mod atomic;
+pub mod chrdev;
 pub mod lock;
 pub mod paths;
 pub mod store;

@@ -117,17 +117,7 @@ impl BridgeError {
     }
 }
 
-/// An error's text as libvirt prints an errno ("File exists"), without std's "(os error 17)".
-fn os_text(err: &io::Error) -> String {
-    let text = err.to_string();
-    match err.raw_os_error() {
-        Some(code) => match text.strip_suffix(&format!(" (os error {code})")) {
-            Some(bare) => bare.to_string(),
-            None => text,
-        },
-        None => text,
-    }
-}
+use virtsh_api::strerror as os_text;
 
 pub(crate) fn check_name(name: &str) -> Result<(), BridgeError> {
     if name.is_empty()

@@ -279,11 +279,8 @@ fn bridge_create_error(name: &str, e: &bridge::BridgeError) -> Error {
         bridge::BridgeError::Failed { what, source, .. }
             if *what == format!("Unable to create bridge {name}") =>
         {
-            if let Some(code) = source.raw_os_error() {
-                let text = source.to_string();
-                let text = text
-                    .strip_suffix(&format!(" (os error {code})"))
-                    .unwrap_or(&text);
+            if source.raw_os_error().is_some() {
+                let text = virtsh_api::strerror(source);
                 return Error::raw(
                     ErrorKind::SystemError,
                     format!("error creating bridge interface {name}: {text}"),

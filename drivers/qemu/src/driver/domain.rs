@@ -14,7 +14,7 @@ use virtsh_xml::domain::FormatOptions;
 
 use super::copies::{self, check_flags};
 use super::QemuDriver;
-use super::{display, guest, hotplug, monitor, state_error, stats};
+use super::{console, display, guest, hotplug, monitor, state_error, stats};
 use crate::runtime;
 use crate::supervisor::protocol::{Request, ShutdownMode};
 
@@ -500,6 +500,14 @@ impl DomainDriver for QemuDriver {
 
     fn domain_screenshot(&self, dom: &Domain, screen: u32, flags: u32) -> Result<Screenshot> {
         display::screenshot(self, dom, screen, flags)
+    }
+    fn open_console(
+        &self,
+        dom: &Domain,
+        devname: Option<&str>,
+        flags: u32,
+    ) -> Result<virtsh_api::ConsoleStream> {
+        console::open_console(self, dom, devname, flags)
     }
     fn send_key(
         &self,

@@ -245,7 +245,7 @@ impl QemuDriver {
                 format!(
                     "Cannot check QEMU binary {}: {}",
                     binary.display(),
-                    e.to_string().split(" (os error").next().unwrap_or_default()
+                    virtsh_api::strerror(&e)
                 ),
             ));
         }

@@ -11,6 +11,7 @@
 //!   changes) and `display.rs` (screen and keyboard).
 //! - `host.rs`: the `HostDriver` calls.
 
+mod console;
 mod copies;
 mod display;
 mod domain;

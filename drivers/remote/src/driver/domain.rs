@@ -1,8 +1,10 @@
 //! DomainDriver over the protocol: each virDomain* call is the procedure libvirt's
 //! `remote_driver.c` makes for it, with its argument conventions. The calls that need more
-//! than one procedure or unpack typed parameters live in `domain_stats.rs`; events and
-//! streams in `domain_events.rs`.
+//! than one procedure or unpack typed parameters live in `domain_stats.rs`; events and the
+//! screenshot stream in `domain_events.rs`; the console in `domain_console.rs`.
 
+#[path = "domain_console.rs"]
+mod console;
 #[path = "domain_events.rs"]
 mod events;
 #[path = "domain_snapshot.rs"]
@@ -577,6 +579,15 @@ impl virtsh_api::DomainDriver for RemoteDriver {
 
     fn domain_screenshot(&self, dom: &Domain, screen: u32, flags: u32) -> Result<Screenshot> {
         self.screenshot(dom, screen, flags)
+    }
+
+    fn open_console(
+        &self,
+        dom: &Domain,
+        devname: Option<&str>,
+        flags: u32,
+    ) -> Result<virtsh_api::ConsoleStream> {
+        self.console(dom, devname, flags)
     }
 
     fn send_key(

@@ -216,15 +216,7 @@ fn storage_error(disk: &Disk, e: io::Error) -> Error {
     )
 }
 
-/// An io::Error as libvirt words errno ("No such file or directory"), without Rust's
-/// "(os error N)".
-fn errno_text(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
+use virtsh_api::strerror as errno_text;
 
 /// qemuDomainGetBlockInfo (`domblkinfo`): from QEMU while the guest runs, from the file
 /// otherwise.
