@@ -7,6 +7,8 @@
 //! - [`atomic`]: atomic file replacement (temporary file in the same directory, fsync, rename,
 //!   fsync of the directory).
 //! - [`lock`]: the per-object `flock` that serialises state changes, with a bounded wait.
+//! - [`runtime`]: each domain's runtime files (status, liveness lock, ids) that the CLI and
+//!   the domain's supervisor share.
 //! - [`store`]: a directory of `<name>.xml` definitions; a corrupt file is reported by name and
 //!   never stops the others from listing.
 
@@ -14,6 +16,7 @@ pub mod atomic;
 pub mod chrdev;
 pub mod lock;
 pub mod paths;
+pub mod runtime;
 pub mod store;
 
 pub use lock::ObjectLock;

@@ -86,7 +86,7 @@ impl DomainDriver for QemuDriver {
 
     fn domain_info(&self, dom: &Domain) -> Result<DomainInfo> {
         let v = self.view_of(dom)?;
-        let cpu_time = match (v.is_active(), v.status.qemu) {
+        let cpu_time = match (v.is_active(), v.status.process) {
             (true, Some(q)) => runtime::process_cpu_time_ns(q.pid).unwrap_or(0),
             _ => 0,
         };

@@ -209,7 +209,7 @@ impl QemuDriver {
         if !status.is_active() || rt.supervisor_alive().unwrap_or(true) {
             return status;
         }
-        if status.qemu.is_some_and(|q| q.is_alive()) {
+        if status.process.is_some_and(|q| q.is_alive()) {
             let args = supervisor::Args {
                 uri: self.uri.clone(),
                 name: rt.name.clone(),

@@ -115,7 +115,7 @@ pub(super) fn boot(args: &Args, paths: &StatePaths) -> Result<Supervisor, Error>
             reason::RUNNING_BOOTED
         },
         id,
-        qemu: Some(qemu),
+        process: Some(qemu),
         started: now_secs(),
         autodestroy: args.autodestroy,
         cgroup: cgroup.as_ref().map(|c| c.path().to_string()),
@@ -367,7 +367,7 @@ fn attach(
         .map_err(|e| failed(e.to_string()))?
         .ok_or_else(|| failed("no status to re-attach to".into()))?;
     let qemu = status
-        .qemu
+        .process
         .filter(ProcessIdentity::is_alive)
         .ok_or_else(|| failed("the recorded QEMU is not running".into()))?;
     let xml = std::fs::read_to_string(rt.live_xml_path())

@@ -109,7 +109,7 @@ fn one_record(drv: &QemuDriver, dom: &Domain, stats: u32) -> Option<DomainStatsR
     // A guest that stops meanwhile gives what libvirt gives for an inactive one.
     let pid = v
         .is_active()
-        .then(|| v.status.qemu.map(|q| q.pid))
+        .then(|| v.status.process.map(|q| q.pid))
         .flatten();
     if stats & sg::CPU_TOTAL != 0 {
         if let Some(st) = pid.and_then(|pid| cpu_totals(&v, pid).ok()) {

@@ -15,7 +15,7 @@ use crate::driver::{DomainView, QemuDriver};
 pub(super) fn qemu_pid(v: &DomainView) -> Result<i32> {
     v.check_active()?;
     v.status
-        .qemu
+        .process
         .map(|q| q.pid)
         .ok_or_else(|| Error::internal("the QEMU process of the domain is not known"))
 }

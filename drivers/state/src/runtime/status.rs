@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use virtsh_api::flags::domain_state as st;
 
-use crate::state::atomic;
+use crate::atomic;
 
 /// The recorded state of one domain. Small and flat: it is read by every `list` and `dominfo`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,17 +17,18 @@ pub struct DomainStatus {
     pub reason: i32,
     /// The running id; -1 when inactive.
     pub id: i32,
-    /// QEMU's pid and start time (clock ticks since boot, from `/proc/PID/stat`), so a reused
-    /// pid is never mistaken for this guest.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub qemu: Option<super::ProcessIdentity>,
+    /// The guest's process (QEMU, or a container's init) by pid and start time (clock ticks
+    /// since boot, from `/proc/PID/stat`), so a reused pid is never mistaken for it. Written
+    /// as `qemu` by earlier versions.
+    #[serde(default, alias = "qemu", skip_serializing_if = "Option::is_none")]
+    pub process: Option<super::ProcessIdentity>,
     /// Seconds since the epoch when the guest was started.
     #[serde(default)]
     pub started: u64,
     /// Set by `create --autodestroy`: the guest ends with this process.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autodestroy: Option<super::ProcessIdentity>,
-    /// QEMU's cgroup, relative to the top of each hierarchy (`virtsh/qemu/vm1-1`), when its
+    /// The guest's cgroup, relative to the top of each hierarchy (`virtsh/qemu/vm1-1`), when its
     /// supervisor could make one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cgroup: Option<String>,
@@ -40,7 +41,7 @@ impl DomainStatus {
             state: st::SHUTOFF,
             reason,
             id: -1,
-            qemu: None,
+            process: None,
             started: 0,
             autodestroy: None,
             cgroup: None,
@@ -87,5 +88,19 @@ pub enum StatusError {
     #[error("corrupt domain status file {path}: {reason}", path = path.display())]
     Corrupt { path: PathBuf, reason: String },
     #[error(transparent)]
-    State(#[from] crate::state::StateError),
+    State(#[from] crate::StateError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_written_with_the_old_field_name_still_reads() {
+        let old = r#"{"state":1,"reason":1,"id":3,"qemu":{"pid":42,"start_ticks":7},"started":0}"#;
+        let s: DomainStatus = serde_json::from_str(old).unwrap();
+        assert_eq!(s.process.map(|p| p.pid), Some(42));
+        let new = serde_json::to_string(&s).unwrap();
+        assert!(new.contains(r#""process":{"pid":42"#), "{new}");
+    }
 }
