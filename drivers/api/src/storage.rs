@@ -99,25 +99,78 @@ pub trait StorageDriver {
     fn wipe_vol_pattern(&self, _vol: &StorageVol, _algorithm: u32, _flags: u32) -> Result<()> {
         Err(Error::unsupported("virStorageVolWipePattern"))
     }
-    /// virStorageVolUpload: the bytes to write at `offset` (`length` 0 = to the end).
+    /// virStorageVolUpload, then virStreamSendAll (or virStreamSparseSendAll with
+    /// VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM) and virStreamFinish: writes what `source` yields
+    /// at `offset` (`length` 0 = up to the end of the volume).
     fn upload_vol(
         &self,
         _vol: &StorageVol,
         _offset: u64,
         _length: u64,
-        _data: &[u8],
+        _source: &mut dyn VolSource,
         _flags: u32,
     ) -> Result<()> {
         Err(Error::unsupported("virStorageVolUpload"))
     }
-    /// virStorageVolDownload: the bytes from `offset` (`length` 0 = to the end).
+    /// virStorageVolDownload, then virStreamSparseRecvAll and virStreamFinish: hands the
+    /// volume's contents from `offset` (`length` 0 = to the end) to `sink`, holes as holes
+    /// (a daemon sends holes only with VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM).
     fn download_vol(
         &self,
         _vol: &StorageVol,
         _offset: u64,
         _length: u64,
+        _sink: &mut dyn VolSink,
         _flags: u32,
-    ) -> Result<Vec<u8>> {
+    ) -> Result<()> {
         Err(Error::unsupported("virStorageVolDownload"))
+    }
+}
+
+/// One piece of a volume's contents on its way: bytes, a run of zeroes that is not sent (a
+/// hole of a sparse stream), or the end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VolChunk {
+    Data(Vec<u8>),
+    Hole(u64),
+    End,
+}
+
+/// How far a transfer got. virsh makes three calls (virStorageVolUpload or Download opens the
+/// stream, virStreamSendAll or RecvAll moves the bytes, virStreamFinish closes it) and words
+/// a failure by the call that failed; one driver call covers all three, so the driver tells
+/// the caller's source or sink when each later step begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VolTransferStage {
+    /// The volume accepted the transfer: bytes move from now on.
+    Transfer,
+    /// Every byte has moved; the stream is about to be finished. The caller closes its file
+    /// here, as virsh does before virStreamFinish, and a failure aborts the stream.
+    Finish,
+}
+
+/// Where an upload's bytes come from (virsh reads a file). Pulled one piece at a time, so a
+/// volume is never held in memory whole.
+pub trait VolSource {
+    /// The next piece: at most `max` bytes of data, a hole (which a driver sends as a hole
+    /// only on a sparse stream, and as zeroes otherwise), or the end.
+    fn next_chunk(&mut self, max: usize) -> Result<VolChunk>;
+
+    /// The transfer reached `stage`. An error aborts the stream and is returned as is.
+    fn reached(&mut self, _stage: VolTransferStage) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Where a download's bytes go (virsh writes a file), in the order they arrive.
+pub trait VolSink {
+    fn data(&mut self, bytes: &[u8]) -> Result<()>;
+
+    /// `length` bytes of zeroes that the daemon did not send.
+    fn hole(&mut self, length: u64) -> Result<()>;
+
+    /// The transfer reached `stage`. An error aborts the stream and is returned as is.
+    fn reached(&mut self, _stage: VolTransferStage) -> Result<()> {
+        Ok(())
     }
 }

@@ -3,6 +3,7 @@
 //! (`STORAGE_VOL_UPLOAD` / `STORAGE_VOL_DOWNLOAD`).
 
 use uuid::Uuid;
+use virtsh_api::storage::{VolChunk, VolSink, VolSource, VolTransferStage};
 use virtsh_api::{Error, Result, StoragePool, StoragePoolInfo, StorageVol, StorageVolInfo};
 
 use super::handles::{
@@ -12,11 +13,10 @@ use super::RemoteDriver;
 use crate::error::RemoteError;
 use crate::generated::remote::*;
 use crate::procedure::Procedure;
-use crate::stream::{Stream, StreamData};
+use crate::stream::{Stream, StreamData, STREAM_CHUNK};
 
-/// The largest hole of a download stream this driver fills with zeroes (a daemon sends holes
-/// of at most its read buffer; anything beyond this is refused rather than allocated).
-const MAX_HOLE: usize = 1 << 30;
+/// VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM (the same bit as ..._DOWNLOAD_SPARSE_STREAM).
+const SPARSE_STREAM: u32 = 1 << 0;
 
 impl virtsh_api::StorageDriver for RemoteDriver {
     fn list_all_pools(&self, flags: u32) -> Result<Vec<StoragePool>> {
@@ -263,17 +263,14 @@ impl virtsh_api::StorageDriver for RemoteDriver {
         })
     }
 
-    /// virStorageVolUpload, virStreamSendAll and virStreamFinish. With
-    /// VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM virsh sends the holes of its file (SEEK_HOLE) as
-    /// stream holes, which the daemon turns into seek-and-truncate; the bytes given here
-    /// carry no holes, so they all go as data: the volume reads the same, and zeroes in a
-    /// file that is not sparse overwrite what was there, as virsh's do.
+    /// virStorageVolUpload, then virStreamSendAll or (VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM)
+    /// virStreamSparseSendAll, then virStreamFinish: the source's pieces go out as they come.
     fn upload_vol(
         &self,
         vol: &StorageVol,
         offset: u64,
         length: u64,
-        data: &[u8],
+        source: &mut dyn VolSource,
         flags: u32,
     ) -> Result<()> {
         let args = RemoteStorageVolUploadArgs {
@@ -283,22 +280,20 @@ impl virtsh_api::StorageDriver for RemoteDriver {
             flags,
         };
         let mut stream = open_stream::<procs::StorageVolUpload>(self, &args)?;
-        let sent = stream.send(data);
-        // A failure the daemon reported has ended the stream on its side already: nothing is
-        // left to abort (and an abort would wait for an answer that never comes).
-        sent.map_err(Error::from)?;
-        stream.finish().map_err(Error::from)
+        let pumped = send_all(&mut stream, source, flags & SPARSE_STREAM != 0);
+        end_stream(stream, pumped)
     }
 
-    /// virStorageVolDownload and virStreamRecvAll (holes of a sparse stream become zeroes),
-    /// then virStreamFinish.
+    /// virStorageVolDownload, virStreamSparseRecvAll and virStreamFinish: data and holes go
+    /// to the sink as they arrive.
     fn download_vol(
         &self,
         vol: &StorageVol,
         offset: u64,
         length: u64,
+        sink: &mut dyn VolSink,
         flags: u32,
-    ) -> Result<Vec<u8>> {
+    ) -> Result<()> {
         let args = RemoteStorageVolDownloadArgs {
             vol: vol_to_remote(vol),
             offset,
@@ -306,27 +301,101 @@ impl virtsh_api::StorageDriver for RemoteDriver {
             flags,
         };
         let mut stream = open_stream::<procs::StorageVolDownload>(self, &args)?;
-        let mut data = Vec::new();
-        loop {
-            match stream.recv().map_err(Error::from)? {
-                StreamData::Data(bytes) => data.extend_from_slice(&bytes),
-                StreamData::Hole { length, .. } => {
-                    let len = usize::try_from(length)
-                        .ok()
-                        .filter(|l| *l <= MAX_HOLE)
-                        .ok_or_else(|| {
-                            Error::from(RemoteError::Protocol(format!(
-                                "Invalid hole length {length} in the stream"
-                            )))
-                        })?;
-                    data.resize(data.len() + len, 0);
-                }
-                StreamData::Eof => break,
-            }
-        }
-        stream.finish().map_err(Error::from)?;
-        Ok(data)
+        let pumped = recv_all(&mut stream, sink);
+        end_stream(stream, pumped)
     }
+}
+
+/// Why moving a volume's bytes stopped early.
+enum Stopped {
+    /// The daemon reported a failure (or the connection broke): the stream has ended on its
+    /// side already, so nothing is left to abort, and an abort would wait for an answer that
+    /// never comes.
+    Ended(Error),
+    /// Our side failed (the caller's file, a piece that cannot go on the wire) while the
+    /// daemon still holds the stream open: it is aborted, as virStreamSendAll does.
+    Abort(Error),
+}
+
+/// Finishes the stream after a complete transfer, or ends it as `pumped` says.
+fn end_stream(stream: Stream, pumped: std::result::Result<(), Stopped>) -> Result<()> {
+    match pumped {
+        Ok(()) => stream.finish().map_err(Error::from),
+        Err(Stopped::Ended(e)) => Err(e),
+        Err(Stopped::Abort(e)) => {
+            // The caller hears its own failure; an abort that fails too adds nothing to it.
+            let _ = stream.abort();
+            Err(e)
+        }
+    }
+}
+
+/// virStreamSendAll / virStreamSparseSendAll: holes go as holes only on a `sparse` stream.
+fn send_all(
+    stream: &mut Stream,
+    source: &mut dyn VolSource,
+    sparse: bool,
+) -> std::result::Result<(), Stopped> {
+    source
+        .reached(VolTransferStage::Transfer)
+        .map_err(Stopped::Abort)?;
+    loop {
+        let sent = match source.next_chunk(STREAM_CHUNK).map_err(Stopped::Abort)? {
+            // Empty data on the wire would mean end of file: there is nothing to send.
+            VolChunk::Data(bytes) if bytes.is_empty() => continue,
+            VolChunk::Data(bytes) => stream.send(&bytes),
+            VolChunk::Hole(len) if sparse => {
+                let len = i64::try_from(len).map_err(|_| {
+                    Stopped::Abort(Error::invalid_arg(format!(
+                        "hole of {len} bytes is too long"
+                    )))
+                })?;
+                stream.send_hole(len, 0)
+            }
+            // A stream opened without the sparse flag takes no holes (libvirt refuses them):
+            // the zeroes go as data, and the volume reads the same.
+            VolChunk::Hole(len) => send_zeroes(stream, len),
+            VolChunk::End => break,
+        };
+        sent.map_err(|e| Stopped::Ended(e.into()))?;
+    }
+    source
+        .reached(VolTransferStage::Finish)
+        .map_err(Stopped::Abort)
+}
+
+/// virStreamSparseRecvAll: every piece to the sink until the daemon's end of file.
+fn recv_all(stream: &mut Stream, sink: &mut dyn VolSink) -> std::result::Result<(), Stopped> {
+    sink.reached(VolTransferStage::Transfer)
+        .map_err(Stopped::Abort)?;
+    loop {
+        let taken = match stream.recv().map_err(|e| Stopped::Ended(e.into()))? {
+            StreamData::Data(bytes) => sink.data(&bytes),
+            StreamData::Hole { length, .. } => u64::try_from(length)
+                .map_err(|_| {
+                    Error::from(RemoteError::Protocol(format!(
+                        "Invalid hole length {length} in the stream"
+                    )))
+                })
+                .and_then(|len| sink.hole(len)),
+            StreamData::Eof => break,
+        };
+        taken.map_err(Stopped::Abort)?;
+    }
+    sink.reached(VolTransferStage::Finish)
+        .map_err(Stopped::Abort)
+}
+
+/// A hole as zeroes, for a stream that takes no holes; never more than a chunk in memory.
+fn send_zeroes(stream: &mut Stream, len: u64) -> std::result::Result<(), RemoteError> {
+    let zeroes = vec![0u8; STREAM_CHUNK.min(usize::try_from(len).unwrap_or(usize::MAX))];
+    let mut left = len;
+    while left > 0 {
+        let n = usize::try_from(left).map_or(zeroes.len(), |l| l.min(zeroes.len()));
+        stream.send(&zeroes[..n])?;
+        left -= n as u64;
+    }
+    Ok(())
 }
 
 /// Makes procedure `P`, which opens a stream, and hands back the stream. The connection's
