@@ -14,6 +14,7 @@
 
 pub mod atomic;
 pub mod chrdev;
+pub mod domains;
 pub mod lock;
 pub mod paths;
 pub mod runtime;

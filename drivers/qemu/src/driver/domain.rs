@@ -154,7 +154,7 @@ impl DomainDriver for QemuDriver {
             secure: true,
             ..FormatOptions::default()
         });
-        self.store.write(&def.name, &text).map_err(state_error)?;
+        self.reg.store.write(&def.name, &text).map_err(state_error)?;
         let status = self.status_of(&def.name, Duration::ZERO);
         Ok(Domain {
             name: def.name.clone(),
@@ -213,7 +213,7 @@ impl DomainDriver for QemuDriver {
             .filter(|p| !p.is_empty())
             .or_else(|| {
                 let p = self
-                    .paths
+                    .reg.paths
                     .lib
                     .join("nvram")
                     .join(format!("{}_VARS.fd", dom.name));
@@ -234,7 +234,7 @@ impl DomainDriver for QemuDriver {
             }
         }
         let _ = std::fs::remove_file(self.autostart_link(&dom.name));
-        self.store.remove(&dom.name).map_err(state_error)?;
+        self.reg.store.remove(&dom.name).map_err(state_error)?;
         if !v.is_active() {
             self.runtime(&dom.name).remove_all();
         }
@@ -338,7 +338,7 @@ impl DomainDriver for QemuDriver {
                 std::fs::create_dir_all(dir).map_err(io)?;
             }
             if !link.exists() {
-                let target = self.store.path_of(&dom.name).map_err(state_error)?;
+                let target = self.reg.store.path_of(&dom.name).map_err(state_error)?;
                 std::os::unix::fs::symlink(&target, &link).map_err(io)?;
             }
         } else {
@@ -605,10 +605,10 @@ impl DomainDriver for QemuDriver {
             secure: true,
             ..FormatOptions::default()
         });
-        self.store.write(new_name, &text).map_err(state_error)?;
+        self.reg.store.write(new_name, &text).map_err(state_error)?;
         let had_autostart = self.autostart_link(&dom.name).exists();
         let _ = std::fs::remove_file(self.autostart_link(&dom.name));
-        self.store.remove(&dom.name).map_err(state_error)?;
+        self.reg.store.remove(&dom.name).map_err(state_error)?;
         self.runtime(&dom.name).remove_all();
         let new = Domain {
             name: new_name.to_string(),

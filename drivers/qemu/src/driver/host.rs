@@ -29,7 +29,7 @@ impl QemuDriver {
                 return Ok(c.clone());
             }
         }
-        let caps = caps_cache(&self.paths).get(binary)?.caps;
+        let caps = caps_cache(&self.reg.paths).get(binary)?.caps;
         memo.insert(binary.to_path_buf(), caps.clone());
         Ok(caps)
     }

@@ -18,10 +18,7 @@ const CALL_SLACK: Duration = Duration::from_secs(5);
 
 impl QemuDriver {
     pub(super) fn autostart_link(&self, name: &str) -> std::path::PathBuf {
-        self.store
-            .dir()
-            .join("autostart")
-            .join(format!("{name}.xml"))
+        self.reg.autostart_link(name)
     }
 
     pub(super) fn call(
@@ -143,49 +140,9 @@ impl QemuDriver {
         Ok(())
     }
 
-    /// Refuse a definition whose name or UUID belongs to another domain (libvirt's
-    /// virDomainObjListAddLocked rules).
+    /// Refuse a definition whose name or UUID belongs to another domain.
     pub(super) fn check_identity(&self, def: &DomainDef) -> Result<()> {
-        if let Ok(v) = self.view(&def.name) {
-            if v.def.uuid != def.uuid {
-                return Err(Error::new(
-                    ErrorKind::DomExist,
-                    format!(
-                        "domain '{}' is already defined with uuid {}",
-                        v.def.name, v.def.uuid
-                    ),
-                ));
-            }
-        }
-        // Another name with this UUID: only a file that mentions the UUID can be one, and a
-        // substring search is far cheaper than parsing every definition (define stays fast
-        // with a thousand domains).
-        let needle = def.uuid.to_string();
-        for name in self.all_names()? {
-            if name == def.name {
-                continue;
-            }
-            let rt = self.runtime(&name);
-            let mentions = [self.store.path_of(&name).ok(), Some(rt.live_xml_path())]
-                .into_iter()
-                .flatten()
-                .any(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains(&needle)));
-            if !mentions {
-                continue;
-            }
-            if let Ok(v) = self.view(&name) {
-                if v.def.uuid == def.uuid {
-                    return Err(Error::new(
-                        ErrorKind::DomExist,
-                        format!(
-                            "domain '{}' already exists with uuid {}",
-                            v.def.name, v.def.uuid
-                        ),
-                    ));
-                }
-            }
-        }
-        Ok(())
+        self.reg.check_identity(def)
     }
 
     /// Start `def` (already written as the live XML) under a held lock.
@@ -210,7 +167,7 @@ impl QemuDriver {
         crate::monitor_fd::create_private_dir(&rt.socket_dir())
             .map_err(|e| Error::new(ErrorKind::OperationFailed, e.to_string()))?;
         crate::state::atomic::write(&rt.live_xml_path(), xml.as_bytes()).map_err(state_error)?;
-        let id = runtime::next_id(&self.paths.run).map_err(state_error)?;
+        let id = runtime::next_id(&self.reg.paths.run).map_err(state_error)?;
         let autodestroy = if flags & create::AUTODESTROY != 0 {
             ProcessIdentity::of(std::process::id() as i32)
         } else {

@@ -31,7 +31,9 @@ use virtsh_api::{Domain, Error, ErrorKind, Result, Uri};
 use virtsh_xml::domain::{DomainDef, ParseOptions};
 
 use crate::runtime::{DomainRuntime, DomainStatus};
-use crate::state::{ConfigStore, ObjectLock, StateError, StatePaths};
+use crate::state::{ObjectLock, StateError, StatePaths};
+pub(crate) use virtsh_state::domains::{no_domain, state_error, DomainView};
+use virtsh_state::domains::DomainRegistry;
 use crate::supervisor::{self, launch};
 
 /// How long a state change waits for another one on the same domain (libvirt's job wait).
@@ -59,41 +61,14 @@ pub fn live_parse_options() -> ParseOptions {
 
 pub struct QemuDriver {
     uri: String,
-    paths: StatePaths,
-    store: ConfigStore,
+    /// The domains' definitions and runtime files.
+    reg: DomainRegistry,
     /// The program re-executed as the supervisor: this very binary.
     supervisor_exe: PathBuf,
-    /// Definitions parsed during this connection, by file, with the file's identity when read:
-    /// one command often looks at a domain several times (`list` asks for the state of each
-    /// domain it listed), and a changed file has a new mtime or size, so it is read again.
-    parsed: std::sync::Mutex<std::collections::HashMap<PathBuf, (FileStamp, DomainDef)>>,
-    /// The UUIDs of persistent definitions, kept across commands (see `index.rs`); loaded
-    /// on first use.
-    index: std::sync::Mutex<Option<index::UuidIndex>>,
     /// QEMU capabilities read during this connection, by binary (see `caps_for`).
     caps: std::sync::Mutex<std::collections::HashMap<PathBuf, crate::caps::QemuCaps>>,
     /// The virtual networks of the same state root (see `networks.rs`).
     networks: virtsh_network::NetworkHost,
-}
-
-/// What tells one version of a file from the next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FileStamp {
-    mtime_ns: i128,
-    size: u64,
-    inode: u64,
-}
-
-impl FileStamp {
-    fn of(path: &std::path::Path) -> Option<FileStamp> {
-        use std::os::unix::fs::MetadataExt;
-        let m = std::fs::metadata(path).ok()?;
-        Some(FileStamp {
-            mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
-            size: m.size(),
-            inode: m.ino(),
-        })
-    }
 }
 
 /// Open `qemu:///system`, `qemu:///session` or `qemu:///embed?root=DIR`. Creates the state
@@ -107,12 +82,6 @@ pub fn open(uri: &Uri) -> Result<QemuDriver> {
         crate::monitor_fd::create_private_dir(dir)
             .map_err(|e| Error::new(ErrorKind::OperationFailed, e.to_string()))?;
     }
-    let name_of: virtsh_state::NameOf = std::sync::Arc::new(|xml: &str| {
-        DomainDef::parse_with(xml, &parse_options())
-            .map(|d| d.name)
-            .map_err(|e| e.to_string())
-    });
-    let store = ConfigStore::open(&paths.config, "domain", name_of).map_err(state_error)?;
     let supervisor_exe = std::env::current_exe().map_err(|e| {
         Error::new(
             ErrorKind::OperationFailed,
@@ -125,56 +94,20 @@ pub fn open(uri: &Uri) -> Result<QemuDriver> {
     };
     Ok(QemuDriver {
         uri: canonical,
-        paths,
-        store,
+        reg: DomainRegistry::open(paths, parse_options())?,
         supervisor_exe,
-        parsed: std::sync::Mutex::new(std::collections::HashMap::new()),
-        index: std::sync::Mutex::new(None),
         caps: std::sync::Mutex::new(std::collections::HashMap::new()),
         networks: virtsh_network::NetworkHost::open(uri)?,
     })
 }
 
-/// What one call knows about one domain.
-pub(crate) struct DomainView {
-    pub def: DomainDef,
-    pub status: DomainStatus,
-    pub persistent: bool,
-}
-
-impl DomainView {
-    pub fn handle(&self) -> Domain {
-        Domain {
-            name: self.def.name.clone(),
-            uuid: self.def.uuid,
-            id: if self.status.is_active() {
-                self.status.id
-            } else {
-                -1
-            },
-        }
-    }
-
-    pub fn is_active(&self) -> bool {
-        self.status.is_active()
-    }
-
-    pub fn check_active(&self) -> Result<()> {
-        if self.is_active() {
-            Ok(())
-        } else {
-            Err(Error::invalid_op("domain is not running"))
-        }
-    }
-}
-
 impl QemuDriver {
     pub(crate) fn runtime(&self, name: &str) -> DomainRuntime {
-        DomainRuntime::new(&self.paths.run, name)
+        self.reg.runtime(name)
     }
 
     fn lock(&self, name: &str) -> Result<ObjectLock> {
-        ObjectLock::acquire(&self.paths.run, name, LOCK_WAIT).map_err(state_error)
+        self.reg.lock(name, LOCK_WAIT)
     }
 
     /// The state of `name`, reconciled: a domain recorded as running whose supervisor is gone
@@ -194,7 +127,7 @@ impl QemuDriver {
         if !status.is_active() || rt.supervisor_alive().unwrap_or(true) {
             return status;
         }
-        let Ok(_lock) = ObjectLock::acquire(&self.paths.run, name, wait) else {
+        let Ok(_lock) = ObjectLock::acquire(&self.reg.paths.run, name, wait) else {
             return status;
         };
         self.reconcile(&rt)
@@ -241,7 +174,7 @@ impl QemuDriver {
         }
         crate::runtime::ports::release_network_ports(&self.uri, rt);
         let crashed = DomainStatus::shutoff(virtsh_api::flags::state_reason::SHUTOFF_CRASHED);
-        if self.store.path_of(&rt.name).is_ok_and(|p| p.exists()) {
+        if self.reg.store.path_of(&rt.name).is_ok_and(|p| p.exists()) {
             rt.remove_live_files();
             if let Err(e) = rt.write_status(&crashed) {
                 eprintln!("warning: {e}");
@@ -253,7 +186,7 @@ impl QemuDriver {
     }
 
     pub(crate) fn log_path(&self, name: &str) -> PathBuf {
-        self.paths.log.join(format!("{name}.log"))
+        self.reg.paths.log.join(format!("{name}.log"))
     }
 
     /// The domain called `name`: its live definition while active, else its persistent one.
@@ -265,78 +198,9 @@ impl QemuDriver {
     /// passes zero: it must not wait behind another command's lock, so it reports the
     /// recorded state and leaves reconciling to a command that acts on the domain.
     pub(crate) fn view_waiting(&self, name: &str, wait: Duration) -> Result<DomainView> {
-        if let Err(e) = crate::state::validate_name(name) {
-            // A file whose name cannot be a domain's: not one of ours, say so by name.
-            if self.store.dir().join(format!("{name}.xml")).exists() {
-                return Err(Error::internal(format!(
-                    "skipping {}: {e}",
-                    self.store.dir().join(format!("{name}.xml")).display()
-                )));
-            }
-            return Err(no_domain(name));
-        }
+        self.reg.check_name(name)?;
         let status = self.status_of(name, wait);
-        let config = self.store.path_of(name).map_err(state_error)?;
-        let persistent = config.exists();
-        let rt = self.runtime(name);
-        let xml_path = if status.is_active() {
-            rt.live_xml_path()
-        } else if persistent {
-            config
-        } else {
-            return Err(no_domain(name));
-        };
-        let def = self.parse_file(&xml_path, name, status.is_active())?;
-        Ok(DomainView {
-            def,
-            status,
-            persistent,
-        })
-    }
-
-    /// The definition in `path` (domain `name`), parsed once per version of the file.
-    fn parse_file(&self, path: &std::path::Path, name: &str, live: bool) -> Result<DomainDef> {
-        let stamp = FileStamp::of(path);
-        if let (Some(stamp), Ok(cache)) = (stamp, self.parsed.lock()) {
-            if let Some((s, def)) = cache.get(path) {
-                if *s == stamp {
-                    return Ok(def.clone());
-                }
-            }
-        }
-        let xml = std::fs::read_to_string(path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                no_domain(name)
-            } else {
-                Error::new(
-                    ErrorKind::OperationFailed,
-                    format!("{}: {e}", path.display()),
-                )
-            }
-        })?;
-        let opts = if live {
-            live_parse_options()
-        } else {
-            parse_options()
-        };
-        let def = DomainDef::parse_with(&xml, &opts).map_err(|e| {
-            Error::internal(format!(
-                "corrupt definition {}: {}",
-                path.display(),
-                e.libvirt_message("domain_definition", &xml)
-            ))
-        })?;
-        if def.name != name {
-            return Err(Error::internal(format!(
-                "corrupt definition {}: it defines domain '{}', which does not match the file name",
-                path.display(),
-                def.name
-            )));
-        }
-        if let (Some(stamp), Ok(mut cache)) = (stamp, self.parsed.lock()) {
-            cache.insert(path.to_path_buf(), (stamp, def.clone()));
-        }
-        Ok(def)
+        self.reg.view_with(name, status)
     }
 
     /// The view of a handle, checked to be the same domain (a handle outlives a rename or an
@@ -351,46 +215,12 @@ impl QemuDriver {
 
     /// The persistent definition of `name`, if it has one.
     pub(crate) fn persistent_def(&self, name: &str) -> Result<Option<DomainDef>> {
-        match self.store.read(name) {
-            Ok(xml) => DomainDef::parse_with(&xml, &parse_options())
-                .map(Some)
-                .map_err(|e| Error::internal(format!("corrupt definition of '{name}': {e}"))),
-            Err(StateError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(state_error(e)),
-        }
+        self.reg.persistent_def(name)
     }
 
-    /// Every domain name: the persistent ones and the running transient ones, by file name
-    /// (a corrupt definition is reported by whoever reads it: see `list_all_domains`).
+    /// Every domain name: the persistent ones and the running transient ones.
     pub(crate) fn all_names(&self) -> Result<Vec<String>> {
-        let mut names = self.store.names().map_err(state_error)?;
-        if let Ok(entries) = std::fs::read_dir(&self.paths.run) {
-            for e in entries.flatten() {
-                let file = e.file_name();
-                let Some(n) = file.to_str().and_then(|f| f.strip_suffix(".status")) else {
-                    continue;
-                };
-                if !names.iter().any(|x| x == n) {
-                    names.push(n.to_string());
-                }
-            }
-        }
-        names.sort();
-        names.dedup();
-        Ok(names)
-    }
-}
-
-pub(crate) fn no_domain(name: &str) -> Error {
-    Error::no_domain_name(name)
-}
-
-pub(crate) fn state_error(e: StateError) -> Error {
-    match e {
-        StateError::Busy { .. } => Error::raw(ErrorKind::OperationTimeout, e.to_string()),
-        StateError::InvalidName { reason, .. } => Error::new(ErrorKind::XmlError, reason),
-        StateError::NotFound { name, .. } => no_domain(&name),
-        other => Error::new(ErrorKind::OperationFailed, other.to_string()),
+        self.reg.all_names()
     }
 }
 

@@ -35,7 +35,7 @@ pub(super) fn xml_to_argv(drv: &QemuDriver, xml: &str) -> Result<String> {
     let (emulator, accel) = crate::supervisor::boot::emulator_and_accel(&def)?;
     let caps = drv.caps_of(&emulator)?;
     // libvirt's pretend domain has id -1: its private directory is "domain--1-NAME".
-    let dir = drv.paths.lib.join(format!("domain--1-{}", def.name));
+    let dir = drv.reg.paths.lib.join(format!("domain--1-{}", def.name));
     let env = CmdlineEnv {
         monitor_fd: FAKE_MONITOR_FD,
         tap_fds: def.devices.interfaces.iter().map(|_| None).collect(),

@@ -32,7 +32,7 @@ pub(in crate::driver) fn control_info(
             state_time: 0,
         });
     }
-    if ObjectLock::acquire(&drv.paths.run, &v.def.name, Duration::ZERO).is_err() {
+    if ObjectLock::acquire(&drv.reg.paths.run, &v.def.name, Duration::ZERO).is_err() {
         return Ok(ControlInfo {
             state: 1,
             details: 0,
