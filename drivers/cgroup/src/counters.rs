@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::file::read;
+use crate::file::{control, read};
 use crate::{Cgroup, CgroupError, Result, Version};
 
 /// The CPU time a group used, in ns.
@@ -76,19 +76,15 @@ impl Cgroup {
     }
 
     /// Memory charged to the group, in bytes: `memory.usage_in_bytes` (v1), `memory.current`
-    /// (v2, when the memory controller is enabled for the group).
+    /// (v2, when the memory controller is enabled for the group; else
+    /// [`CgroupError::Unsupported`]).
     pub fn memory_current(&self) -> Result<u64> {
         let dir = self.dir_with("memory")?;
-        let path = match self.version {
-            Version::V1 => dir.join("memory.usage_in_bytes"),
-            Version::V2 => dir.join("memory.current"),
+        let name = match self.version {
+            Version::V1 => "memory.usage_in_bytes",
+            Version::V2 => "memory.current",
         };
-        if !path.exists() {
-            return Err(CgroupError::NoController {
-                controller: "memory",
-                path: self.rel.clone(),
-            });
-        }
+        let path = control(&dir, name, "the memory usage")?;
         parse_u64(&path, &read(&path)?)
     }
 }

@@ -36,6 +36,35 @@ pub enum CgroupError {
     },
     #[error("cgroup v2 has no per-CPU usage (cgroup {path})")]
     PerCpuUnsupported { path: String },
+    /// A control whose file this host does not have: `memory.memsw.limit_in_bytes` without
+    /// swap accounting, `blkio.weight` without the bfq or cfq I/O scheduler, `memory.max` or
+    /// `io.weight` when the v2 controller is not enabled for the group, `cgroup.freeze` before
+    /// Linux 5.2, `devices.list` on v2. Distinct from a failed read or write, so that a driver
+    /// can answer as libvirt does ("operation not supported").
+    #[error("{what} is not supported on this host ({path} does not exist)", path = path.display())]
+    Unsupported { what: &'static str, path: PathBuf },
+    /// A value out of the range libvirt accepts, with libvirt's wording
+    /// ("shares '1' must be in range [2, 262144]").
+    #[error("{0}")]
+    InvalidValue(String),
+    /// The group's tasks did not all stop within the bound; the group was thawed again.
+    #[error("cgroup {path} did not freeze within {waited_ms} ms", path = path.display())]
+    FreezeTimeout { path: PathBuf, waited_ms: u128 },
+    /// A bpf(2) call for the v2 device filter failed. `log` is the verifier's output when the
+    /// kernel refused the program.
+    #[error(
+        "cannot {op} the device filter of cgroup {path}: {source}{log}",
+        path = path.display(),
+        log = if log.is_empty() { String::new() } else { format!("\n{log}") }
+    )]
+    Bpf {
+        op: &'static str,
+        path: PathBuf,
+        source: io::Error,
+        log: String,
+    },
+    #[error("invalid device rule '{0}'")]
+    InvalidDeviceRule(String),
 }
 
 pub type Result<T> = std::result::Result<T, CgroupError>;
@@ -46,6 +75,11 @@ impl CgroupError {
     ///
     /// [`Cgroup::remove`]: crate::Cgroup::remove
     /// [`sweep_empty`]: crate::sweep_empty
+    /// A control this host does not have ([`CgroupError::Unsupported`]).
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, CgroupError::Unsupported { .. })
+    }
+
     pub(crate) fn vanished(&self) -> bool {
         match self {
             CgroupError::Read { source, .. }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::file::{read, read_procs, write};
-use crate::{CgroupError, Layout, Result, Version, ROOT_GROUP, V2_CONTROLLERS};
+use crate::{CgroupError, Extra, Layout, Result, Version, ROOT_GROUP, V2_CONTROLLERS};
 
 /// How long [`Cgroup::remove`] waits for the last tasks to leave.
 const REMOVE_WAIT: Duration = Duration::from_secs(2);
@@ -39,11 +39,27 @@ impl Cgroup {
     /// needed). A group that exists already is used as it is when it holds no process, and is
     /// [`CgroupError::Busy`] otherwise. On failure, nothing that this call created is left.
     pub fn create_in(layout: &Layout, parts: &[&str]) -> Result<Cgroup> {
-        Cgroup::create_for(layout, parts, None)
+        Cgroup::create_for(layout, parts, &[], None)
+    }
+
+    /// [`Cgroup::create_in`], also in the v1 hierarchies of the `extra` controllers that are
+    /// mounted (a container's `blkio`, `freezer` and `devices`). On v2, the same as
+    /// [`Cgroup::create_in`].
+    ///
+    /// A new v1 devices group starts with its parent's list, and a group can never allow a
+    /// device its parent denies: the `virtsh` parents are left with the host's (allow-all)
+    /// list, and each group narrows its own with [`Cgroup::set_devices`].
+    pub fn create_with(layout: &Layout, parts: &[&str], extra: &[Extra]) -> Result<Cgroup> {
+        Cgroup::create_for(layout, parts, extra, None)
     }
 
     /// [`Cgroup::create_in`]; a group that holds only `own` is not busy.
-    fn create_for(layout: &Layout, parts: &[&str], own: Option<i32>) -> Result<Cgroup> {
+    fn create_for(
+        layout: &Layout,
+        parts: &[&str],
+        extra: &[Extra],
+        own: Option<i32>,
+    ) -> Result<Cgroup> {
         if parts.is_empty() {
             return Err(CgroupError::InvalidName(String::new()));
         }
@@ -61,6 +77,7 @@ impl Cgroup {
                 layout
                     .v1
                     .iter()
+                    .filter(|h| h.is_default() || extra.iter().any(|e| h.has(e.name())))
                     .map(|h| Dir {
                         mount: h.mount.clone(),
                         controllers: h.controllers.clone(),
@@ -107,11 +124,26 @@ impl Cgroup {
     /// [`Cgroup::create_in`] and [`Cgroup::add_pid`], trying again when a concurrent
     /// [`sweep_empty`] took the new group away before `pid` was in it.
     pub fn create_with_pid(layout: &Layout, parts: &[&str], pid: i32) -> Result<Cgroup> {
+        Cgroup::create_configured(layout, parts, &[], pid, |_| Ok(()))
+    }
+
+    /// [`Cgroup::create_with`], then `configure` (limits, the device list), then
+    /// [`Cgroup::add_pid`]: `pid` never runs in the group before it is configured. Tried again
+    /// as [`Cgroup::create_with_pid`] is. When `configure` or `add_pid` fails for another
+    /// reason, the new group is removed.
+    pub fn create_configured(
+        layout: &Layout,
+        parts: &[&str],
+        extra: &[Extra],
+        pid: i32,
+        mut configure: impl FnMut(&Cgroup) -> Result<()>,
+    ) -> Result<Cgroup> {
         let mut tries = 0;
         loop {
             // After a sweep in the middle of add_pid, `pid` is already in some hierarchies.
-            let r =
-                Cgroup::create_for(layout, parts, Some(pid)).and_then(|cg| match cg.add_pid(pid) {
+            let r = Cgroup::create_for(layout, parts, extra, Some(pid)).and_then(|cg| {
+                let filled = configure(&cg).and_then(|()| cg.add_pid(pid));
+                match filled {
                     Ok(()) => Ok(cg),
                     Err(e) => {
                         if !e.vanished() {
@@ -119,7 +151,8 @@ impl Cgroup {
                         }
                         Err(e)
                     }
-                });
+                }
+            });
             match r {
                 Err(e) if e.vanished() && tries < 5 => tries += 1,
                 r => return r,
@@ -226,10 +259,15 @@ impl Cgroup {
 
     /// The directory of the hierarchy with `controller` (v2: the one directory).
     pub(crate) fn dir_with(&self, controller: &'static str) -> Result<PathBuf> {
+        Ok(self.mount_with(controller)?.join(&self.rel))
+    }
+
+    /// The mount point (top group) of the hierarchy with `controller` (v2: the cgroup2 mount).
+    pub(crate) fn mount_with(&self, controller: &'static str) -> Result<PathBuf> {
         self.dirs
             .iter()
             .find(|d| self.version == Version::V2 || d.controllers.iter().any(|c| c == controller))
-            .map(|d| d.mount.join(&self.rel))
+            .map(|d| d.mount.clone())
             .ok_or_else(|| CgroupError::NoController {
                 controller,
                 path: self.rel.clone(),

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::file::read;
-use crate::{Result, FORCE_ENV, V1_CONTROLLERS};
+use crate::{Result, FORCE_ENV, V1_CONTROLLERS, V1_EXTRA_CONTROLLERS};
 
 /// Which cgroup API a group is driven through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,18 +12,27 @@ pub enum Version {
     V2,
 }
 
-/// One mounted cgroup v1 hierarchy with at least one of [`V1_CONTROLLERS`].
+/// One mounted cgroup v1 hierarchy with at least one of [`V1_CONTROLLERS`] or
+/// [`V1_EXTRA_CONTROLLERS`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct V1Hierarchy {
     /// Where it is mounted (`/sys/fs/cgroup/cpu,cpuacct`).
     pub mount: PathBuf,
-    /// Its controllers among [`V1_CONTROLLERS`] (`["cpu", "cpuacct"]`).
+    /// Its controllers among those two lists (`["cpu", "cpuacct"]`).
     pub controllers: Vec<String>,
 }
 
 impl V1Hierarchy {
     pub fn has(&self, controller: &str) -> bool {
         self.controllers.iter().any(|c| c == controller)
+    }
+
+    /// Whether every group gets a directory here: it has one of [`V1_CONTROLLERS`]. The other
+    /// hierarchies (blkio, freezer, devices alone) only for the groups that ask for them.
+    pub fn is_default(&self) -> bool {
+        self.controllers
+            .iter()
+            .any(|c| V1_CONTROLLERS.contains(&c.as_str()))
     }
 }
 
@@ -67,7 +76,7 @@ impl Layout {
                 "cgroup" => {
                     let controllers: Vec<String> = right[2]
                         .split(',')
-                        .filter(|o| V1_CONTROLLERS.contains(o))
+                        .filter(|o| V1_CONTROLLERS.contains(o) || V1_EXTRA_CONTROLLERS.contains(o))
                         .map(str::to_string)
                         .collect();
                     if controllers.is_empty()
@@ -83,10 +92,11 @@ impl Layout {
         layout
     }
 
-    /// The API virtsh drives on this host: v1 when any v1 controller it uses is mounted, else
-    /// v2 when a cgroup2 file system is mounted.
+    /// The API virtsh drives on this host: v1 when any of [`V1_CONTROLLERS`] is mounted in
+    /// v1, else v2 when a cgroup2 file system is mounted. (A host that mounts only, say, the
+    /// v1 devices hierarchy is driven in v2, as before the extra controllers were known.)
     pub fn version(&self) -> Option<Version> {
-        if !self.v1.is_empty() {
+        if self.v1.iter().any(V1Hierarchy::is_default) {
             Some(Version::V1)
         } else if self.v2.is_some() {
             Some(Version::V2)
@@ -146,7 +156,12 @@ pub(crate) mod tests {
     fn mountinfo_hybrid() {
         let l = Layout::parse_mountinfo(HYBRID);
         let names: Vec<String> = l.v1.iter().map(|h| h.controllers.join(",")).collect();
-        assert_eq!(names, ["cpu", "cpuacct", "cpuset", "memory", "pids"]);
+        assert_eq!(
+            names,
+            ["cpu", "cpuacct", "cpuset", "memory", "devices", "pids"]
+        );
+        let defaults: Vec<bool> = l.v1.iter().map(V1Hierarchy::is_default).collect();
+        assert_eq!(defaults, [true, true, true, true, false, true]);
         assert_eq!(l.v1[1].mount, Path::new("/sys/fs/cgroup/cpuacct"));
         assert_eq!(l.v2.as_deref(), Some(Path::new("/sys/fs/cgroup/unified")));
         assert_eq!(l.version(), Some(Version::V1));
@@ -176,6 +191,13 @@ pub(crate) mod tests {
         assert_eq!(l.version(), Some(Version::V2));
         let none = Layout::parse_mountinfo("22 1 8:1 / / rw - ext4 /dev/sda1 rw\n");
         assert_eq!(none.version(), None);
+        // Only extra hierarchies in v1: driven in v2.
+        let extra_only = "36 31 0:33 / /sys/fs/cgroup/devices rw - cgroup cgroup rw,devices\n\
+                          41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n";
+        assert_eq!(
+            Layout::parse_mountinfo(extra_only).version(),
+            Some(Version::V2)
+        );
         assert!(matches!(
             Cgroup::create_in(&none, &["x"]),
             Err(CgroupError::NotMounted)
