@@ -16,7 +16,6 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
@@ -88,26 +87,7 @@ pub fn create_private_dir(dir: &Path) -> Result<(), MonitorError> {
     Ok(())
 }
 
-/// Let the child of `cmd` (only) inherit `fds`: their close-on-exec flag is cleared between
-/// fork and exec, so no other child of virtsh ever sees them.
-pub fn inherit_fds(cmd: &mut Command, fds: Vec<RawFd>) {
-    if fds.is_empty() {
-        return;
-    }
-    // SAFETY: the hook runs between fork and exec and only calls fcntl (async-signal-safe) on
-    // integers moved into the closure; it allocates nothing.
-    unsafe {
-        cmd.pre_exec(move || {
-            for &fd in &fds {
-                let flags = libc::fcntl(fd, libc::F_GETFD);
-                if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
-                    return Err(io::Error::last_os_error());
-                }
-            }
-            Ok(())
-        });
-    }
-}
+pub use virtsh_state::launch::inherit_fds;
 
 /// A listening monitor socket, ready to be handed to one QEMU.
 #[derive(Debug)]

@@ -9,12 +9,14 @@
 //! - [`lock`]: the per-object `flock` that serialises state changes, with a bounded wait.
 //! - [`runtime`]: each domain's runtime files (status, liveness lock, ids) that the CLI and
 //!   the domain's supervisor share.
+//! - [`launch`]: starting a domain's supervisor and its readiness report.
 //! - [`store`]: a directory of `<name>.xml` definitions; a corrupt file is reported by name and
 //!   never stops the others from listing.
 
 pub mod atomic;
 pub mod chrdev;
 pub mod domains;
+pub mod launch;
 pub mod lock;
 pub mod paths;
 pub mod runtime;

@@ -11,7 +11,7 @@ use super::{parse_options, state_error};
 use super::{DomainView, QemuDriver, START_WAIT};
 use crate::runtime::{self, ProcessIdentity};
 use crate::supervisor::protocol::Request;
-use crate::supervisor::{self, client, launch};
+use crate::supervisor::{self, client};
 
 /// How long the CLI waits for a supervisor's answer beyond the QMP bound.
 const CALL_SLACK: Duration = Duration::from_secs(5);
@@ -181,7 +181,7 @@ impl QemuDriver {
             attach: false,
             autodestroy,
         };
-        if let Err(e) = launch::launch(
+        if let Err(e) = supervisor::launch(
             &self.supervisor_exe,
             &args,
             &self.log_path(&def.name),

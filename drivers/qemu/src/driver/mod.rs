@@ -34,7 +34,7 @@ use crate::runtime::{DomainRuntime, DomainStatus};
 use crate::state::{ObjectLock, StateError, StatePaths};
 pub(crate) use virtsh_state::domains::{no_domain, state_error, DomainView};
 use virtsh_state::domains::DomainRegistry;
-use crate::supervisor::{self, launch};
+use crate::supervisor;
 
 /// How long a state change waits for another one on the same domain (libvirt's job wait).
 const LOCK_WAIT: Duration = Duration::from_secs(30);
@@ -151,7 +151,7 @@ impl QemuDriver {
                 attach: true,
                 autodestroy: status.autodestroy,
             };
-            match launch::launch(
+            match supervisor::launch(
                 &self.supervisor_exe,
                 &args,
                 &self.log_path(&rt.name),

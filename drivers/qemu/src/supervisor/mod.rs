@@ -1,8 +1,9 @@
 //! The per-guest supervisor: the `virtsh` binary re-executed as `virtsh __supervise ...`, one per
 //! running guest, as podman has conmon (ARCHITECTURE.md, "The daemonless model").
 //!
-//! - [`launch`] is the CLI's half: it spawns the supervisor detached (own session, reparented
-//!   to init) and waits on a pipe until the guest runs or the start failed, with the reason.
+//! - [`virtsh_state::launch`] is the CLI's half: it spawns the supervisor detached (own
+//!   session, reparented to init) and waits on a pipe until the guest runs or the start
+//!   failed, with the reason.
 //! - [`boot`] is the supervisor's first half: start QEMU with its monitor on a pre-opened
 //!   socket (or re-attach to a QEMU whose supervisor was killed), and record the state.
 //! - [`event_loop`] is the rest of its life: one thread polls QEMU's pidfd, the QMP socket, the
@@ -17,23 +18,18 @@ pub mod agent;
 pub mod boot;
 pub mod client;
 mod event_loop;
-pub mod launch;
 pub mod protocol;
 
-use std::io::Write;
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::time::Duration;
 
 use virtsh_api::{Error, Uri};
 
 use crate::runtime::ProcessIdentity;
+use virtsh_state::launch::{daemonize, Ready};
 use crate::state::StatePaths;
 
 /// The first argument that selects the hidden supervisor mode of the `virtsh` binary.
 pub const SUPERVISE_ARG: &str = "__supervise";
-
-/// The environment variable that carries the readiness pipe's fd to the supervisor.
-const READY_FD_ENV: &str = "VIRTSH_READY_FD";
 
 /// Overrides the bound of every QMP call, in milliseconds (tests use a short one).
 pub const QMP_TIMEOUT_ENV: &str = "VIRTSH_QMP_TIMEOUT_MS";
@@ -128,6 +124,17 @@ impl Args {
     }
 }
 
+/// Start the supervisor of `args.name` from the CLI and wait up to `timeout` until the guest
+/// runs (see [`virtsh_state::launch::launch`]).
+pub fn launch(
+    exe: &std::path::Path,
+    args: &Args,
+    log: &std::path::Path,
+    timeout: Duration,
+) -> Result<(), Error> {
+    virtsh_state::launch::launch(exe, SUPERVISE_ARG, &args.to_argv(), &args.name, log, timeout)
+}
+
 /// The supervisor's `main`: `argv` are the arguments after [`SUPERVISE_ARG`]. Returns the exit
 /// status. Never returns to the shell's code paths.
 pub fn main(argv: &[String]) -> i32 {
@@ -139,9 +146,6 @@ pub fn main(argv: &[String]) -> i32 {
             return 2;
         }
     };
-    // Detach: a new session (no terminal signals from the CLI's terminal) and a second fork, so
-    // the CLI that started us (perhaps a long-lived interactive shell) reaps the first child at
-    // once and never collects a zombie; the supervisor is reparented to init.
     if let Err(e) = daemonize() {
         ready.fail(&Error::internal(format!("supervisor: cannot detach: {e}")));
         return 1;
@@ -166,60 +170,6 @@ pub fn main(argv: &[String]) -> i32 {
     };
     ready.ok();
     sup.run()
-}
-
-fn daemonize() -> std::io::Result<()> {
-    // SAFETY: setsid and fork have no memory-safety preconditions; the supervisor has started
-    // no threads yet, so the child of fork is a complete copy. The parent leaves with _exit,
-    // running no destructors or atexit handlers that the child also owns.
-    unsafe {
-        if libc::setsid() < 0 {
-            // Already a session leader (started by hand): fine.
-        }
-        match libc::fork() {
-            -1 => Err(std::io::Error::last_os_error()),
-            0 => Ok(()),
-            _ => libc::_exit(0),
-        }
-    }
-}
-
-/// The write end of the readiness pipe: `ok\n`, or `error CODE MESSAGE\n`, then closed.
-struct Ready(Option<std::fs::File>);
-
-impl Ready {
-    fn from_env() -> Ready {
-        let fd = std::env::var(READY_FD_ENV)
-            .ok()
-            .and_then(|v| v.parse::<i32>().ok())
-            .filter(|&fd| fd > 2);
-        std::env::remove_var(READY_FD_ENV);
-        // SAFETY: the launcher passed this fd to us for exactly this purpose; nothing else in
-        // this process uses it. F_GETFD checks that it is open before we take ownership.
-        let file = fd
-            .filter(|&fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0)
-            .map(|fd| unsafe { std::fs::File::from(OwnedFd::from_raw_fd(fd)) });
-        if let Some(f) = &file {
-            use std::os::fd::AsRawFd;
-            // Not for QEMU's eyes.
-            // SAFETY: fcntl on an fd we own.
-            unsafe { libc::fcntl(f.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
-        }
-        Ready(file)
-    }
-
-    fn ok(&mut self) {
-        if let Some(mut f) = self.0.take() {
-            let _ = f.write_all(b"ok\n");
-        }
-    }
-
-    fn fail(&mut self, e: &Error) {
-        if let Some(mut f) = self.0.take() {
-            let msg = e.message.replace('\n', " ");
-            let _ = f.write_all(format!("error {} {msg}\n", e.kind.code()).as_bytes());
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,42 +1,52 @@
-//! Starting a supervisor from the CLI and waiting until the guest runs.
+//! Starting a domain's supervisor from the CLI and waiting until the guest runs, for every
+//! local driver (the `virtsh` binary re-executed in a hidden mode: `__supervise` for QEMU,
+//! `__lxc-supervise` for containers), and the supervisor's side of it: detaching and reporting.
 //!
-//! The supervisor reports on a pipe: `ok` once QEMU runs (or is paused, as asked) and the state
-//! is recorded, or `error CODE MESSAGE` with the reason the start failed. EOF without either
-//! means it died; the log file then says why.
+//! The supervisor reports on a pipe: `ok` once the guest runs (or is paused, as asked) and the
+//! state is recorded, or `error CODE MESSAGE` with the reason the start failed. EOF without
+//! either means it died; the log file then says why.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use virtsh_api::{Error, ErrorKind};
 
-use super::{Args, READY_FD_ENV, SUPERVISE_ARG};
+/// The environment variable that carries the readiness pipe's fd to the supervisor.
+const READY_FD_ENV: &str = "VIRTSH_READY_FD";
 
-/// Spawn `exe __supervise ARGS`, detached, with its stderr appended to `log`, and wait up to
-/// `timeout` for its report.
-pub fn launch(exe: &Path, args: &Args, log: &Path, timeout: Duration) -> Result<(), Error> {
+/// Spawn `exe MODE ARGV...` (the supervisor of domain `name`), detached, with its stderr
+/// appended to `log`, and wait up to `timeout` for its report.
+pub fn launch(
+    exe: &Path,
+    mode: &str,
+    argv: &[String],
+    name: &str,
+    log: &Path,
+    timeout: Duration,
+) -> Result<(), Error> {
     let failed = |what: &str, e: io::Error| {
         Error::new(
             ErrorKind::OperationFailed,
             format!(
-                "cannot start the supervisor of '{}': {what}: {e}",
-                args.name
+                "cannot start the supervisor of '{name}': {what}: {e}"
             ),
         )
     };
     let (read_end, write_end) = pipe().map_err(|e| failed("pipe", e))?;
     let log_file = open_log(log).map_err(|e| failed(&log.display().to_string(), e))?;
     let mut cmd = Command::new(exe);
-    cmd.arg(SUPERVISE_ARG)
-        .args(args.to_argv())
+    cmd.arg(mode)
+        .args(argv)
         .env(READY_FD_ENV, write_end.as_raw_fd().to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log_file);
-    crate::monitor_fd::inherit_fds(&mut cmd, vec![write_end.as_raw_fd()]);
+    inherit_fds(&mut cmd, vec![write_end.as_raw_fd()]);
     let mut child = cmd
         .spawn()
         .map_err(|e| failed(&exe.display().to_string(), e))?;
@@ -45,12 +55,11 @@ pub fn launch(exe: &Path, args: &Args, log: &Path, timeout: Duration) -> Result<
     let _ = child.wait();
     let report = read_report(read_end, timeout).map_err(|e| failed("waiting for it", e))?;
     match report {
-        Some(line) => parse_report(&line, &args.name, log),
+        Some(line) => parse_report(&line, name, log),
         None => Err(Error::new(
             ErrorKind::OperationFailed,
             format!(
-                "the supervisor of '{}' did not report within {}s; see {}",
-                args.name,
+                "the supervisor of '{name}' did not report within {}s; see {}",
                 timeout.as_secs(),
                 log.display()
             ),
@@ -138,6 +147,84 @@ fn read_report(mut f: File, timeout: Duration) -> io::Result<Option<String>> {
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Let the child of `cmd` (only) inherit `fds`: their close-on-exec flag is cleared between
+/// fork and exec, so no other child of virtsh ever sees them.
+pub fn inherit_fds(cmd: &mut Command, fds: Vec<std::os::fd::RawFd>) {
+    if fds.is_empty() {
+        return;
+    }
+    // SAFETY: the hook runs between fork and exec and only calls fcntl (async-signal-safe) on
+    // integers moved into the closure; it allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            for &fd in &fds {
+                let flags = libc::fcntl(fd, libc::F_GETFD);
+                if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Detach: a new session (no terminal signals from the CLI's terminal) and a second fork, so
+/// the CLI that started us (perhaps a long-lived interactive shell) reaps the first child at
+/// once and never collects a zombie; the supervisor is reparented to init.
+pub fn daemonize() -> std::io::Result<()> {
+    // SAFETY: setsid and fork have no memory-safety preconditions; the supervisor has started
+    // no threads yet, so the child of fork is a complete copy. The parent leaves with _exit,
+    // running no destructors or atexit handlers that the child also owns.
+    unsafe {
+        if libc::setsid() < 0 {
+            // Already a session leader (started by hand): fine.
+        }
+        match libc::fork() {
+            -1 => Err(std::io::Error::last_os_error()),
+            0 => Ok(()),
+            _ => libc::_exit(0),
+        }
+    }
+}
+
+/// The write end of the readiness pipe: `ok\n`, or `error CODE MESSAGE\n`, then closed.
+pub struct Ready(Option<std::fs::File>);
+
+impl Ready {
+    pub fn from_env() -> Ready {
+        let fd = std::env::var(READY_FD_ENV)
+            .ok()
+            .and_then(|v| v.parse::<i32>().ok())
+            .filter(|&fd| fd > 2);
+        std::env::remove_var(READY_FD_ENV);
+        // SAFETY: the launcher passed this fd to us for exactly this purpose; nothing else in
+        // this process uses it. F_GETFD checks that it is open before we take ownership.
+        let file = fd
+            .filter(|&fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0)
+            .map(|fd| unsafe { std::fs::File::from(OwnedFd::from_raw_fd(fd)) });
+        if let Some(f) = &file {
+            use std::os::fd::AsRawFd;
+            // Not for the guest's eyes.
+            // SAFETY: fcntl on an fd we own.
+            unsafe { libc::fcntl(f.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+        }
+        Ready(file)
+    }
+
+    pub fn ok(&mut self) {
+        if let Some(mut f) = self.0.take() {
+            let _ = f.write_all(b"ok\n");
+        }
+    }
+
+    pub fn fail(&mut self, e: &Error) {
+        if let Some(mut f) = self.0.take() {
+            let msg = e.message.replace('\n', " ");
+            let _ = f.write_all(format!("error {} {msg}\n", e.kind.code()).as_bytes());
         }
     }
 }
