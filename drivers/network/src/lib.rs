@@ -14,11 +14,20 @@
 
 pub mod bandwidth;
 pub mod bridge;
+mod delegate;
 pub mod dnsmasq;
 pub mod driver;
 pub mod firewall;
+pub mod guests;
 pub mod program;
 pub mod tap;
 
 pub use driver::NetworkHost;
+
+/// For [`network_driver_via!`]'s expansion in other crates.
+#[doc(hidden)]
+pub mod __api {
+    pub use uuid::Uuid as __Uuid;
+    pub use virtsh_api::*;
+}
 pub use tap::{Tap, TapError};

@@ -110,7 +110,7 @@ pub(super) fn hostname(drv: &QemuDriver, dom: &Domain, flags: u32) -> Result<Str
         )
     };
     if flags & LEASE != 0 {
-        return drv.lease_hostname(&v.def)?.ok_or_else(no_hostname);
+        return drv.networks.lease_hostname(&v.def)?.ok_or_else(no_hostname);
     }
     // libvirt ignores the agent command's own failure and reports no hostname instead.
     match call(drv, dom, "guest-get-host-name", Value::Null) {
@@ -167,7 +167,7 @@ pub(super) fn interface_addresses(
     let v = drv.view_of(dom)?;
     v.check_active()?;
     match source {
-        ifaddr_source::LEASE => drv.lease_interfaces(&v.def),
+        ifaddr_source::LEASE => drv.networks.lease_interfaces(&v.def),
         ifaddr_source::AGENT => {
             let r = call(drv, dom, "guest-network-get-interfaces", Value::Null)?;
             parse_interfaces(&r)

@@ -148,11 +148,11 @@ impl QemuDriver {
     /// Start `def` (already written as the live XML) under a held lock.
     pub(super) fn launch_guest(&self, def: &DomainDef, flags: u32) -> Result<Domain> {
         let mut def = def.clone();
-        self.resolve_networks(&mut def)?;
+        self.networks.plug_interfaces(&self.uri, &mut def)?;
         let result = self.launch_plugged(&def, flags);
         // A supervisor that ran releases the ports when it ends; one that never ran cannot.
         if result.is_err() && !self.runtime(&def.name).supervisor_alive().unwrap_or(false) {
-            crate::runtime::ports::release_ports_of(&self.uri, &def.name, &def.devices.interfaces);
+            virtsh_network::guests::release_ports_of(&self.uri, &def.name, &def.devices.interfaces);
         }
         result
     }

@@ -172,7 +172,7 @@ impl QemuDriver {
                 eprintln!("warning: domain '{}': {e}", rt.name);
             }
         }
-        crate::runtime::ports::release_network_ports(&self.uri, rt);
+        virtsh_network::guests::release_network_ports(&self.uri, &rt.live_xml_path());
         let crashed = DomainStatus::shutoff(virtsh_api::flags::state_reason::SHUTOFF_CRASHED);
         if self.reg.store.path_of(&rt.name).is_ok_and(|p| p.exists()) {
             rt.remove_live_files();

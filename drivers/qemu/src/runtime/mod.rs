@@ -1,8 +1,6 @@
 //! The QEMU driver's view of the runtime state: the shared layer of `virtsh-state`
 //! ([`virtsh_state::runtime`]: status, liveness, ids) plus what only QEMU guests have here:
-//! their network ports and their cgroup's removal.
-
-pub mod ports;
+//! their cgroup's removal.
 
 pub use virtsh_state::runtime::*;
 

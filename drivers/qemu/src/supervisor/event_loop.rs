@@ -684,7 +684,7 @@ impl Supervisor {
             (reason::SHUTOFF_CRASHED, ev::STOPPED_FAILED)
         };
         // The live XML (hotplugged NICs included) names the ports to give back.
-        crate::runtime::ports::release_network_ports(&self.uri, &self.rt);
+        virtsh_network::guests::release_network_ports(&self.uri, &self.rt.live_xml_path());
         let persistent = self.config_path.exists();
         if persistent {
             if let Err(e) = self.rt.write_status(&DomainStatus::shutoff(why)) {

@@ -49,10 +49,10 @@ pub(super) fn attach_net_live(
     // A tap NIC: the supervisor opens the tap and hands it to QEMU under a name, which the
     // netdev then uses in place of a number.
     let mut net = net.clone();
-    drv.resolve_network(&dom.name, dom.uuid, &mut net)?;
+    drv.networks.plug_interface(&dom.name, dom.uuid, &mut net)?;
     let result = plug_live(drv, dom, &mut net, tap_type, &host, k, &mut g);
     if result.is_err() {
-        crate::runtime::ports::release_ports_of(&drv.uri, &dom.name, std::slice::from_ref(&net));
+        virtsh_network::guests::release_ports_of(&drv.uri, &dom.name, std::slice::from_ref(&net));
     }
     result
 }
@@ -126,6 +126,6 @@ pub(super) fn detach_net_live(drv: &QemuDriver, dom: &Domain, net: &NetInterface
         }
         Ok(())
     })?;
-    crate::runtime::ports::release_ports_of(&drv.uri, &dom.name, &removed);
+    virtsh_network::guests::release_ports_of(&drv.uri, &dom.name, &removed);
     Ok(())
 }
