@@ -54,7 +54,8 @@ pub fn open(uri_text: &str, readonly: bool) -> Result<Box<dyn Connection>, Error
     match uri.driver.as_str() {
         "test" => Ok(Box::new(virtsh_test::open(&uri)?)),
         "qemu" => Ok(Box::new(virtsh_qemu::open(&uri)?)),
-        "lxc" | "xen" | "libxl" => Err(Error::new(
+        "lxc" => Ok(Box::new(virtsh_lxc::open(&uri)?)),
+        "xen" | "libxl" => Err(Error::new(
             ErrorKind::NoConnect,
             format!(
                 "{uri_text} (the embedded {} driver is not built yet)",

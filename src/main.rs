@@ -28,6 +28,10 @@ fn main() {
     if args.get(1).map(String::as_str) == Some(virtsh_qemu::supervisor::SUPERVISE_ARG) {
         std::process::exit(virtsh_qemu::supervisor::main(&args[2..]));
     }
+    // The LXC driver's supervisor: one per running container.
+    if args.get(1).map(String::as_str) == Some(virtsh_lxc::supervisor::SUPERVISE_ARG) {
+        std::process::exit(virtsh_lxc::supervisor::main(&args[2..]));
+    }
     // virt-admin: through a symlink of that name, or as `virtsh admin ...`.
     if let Some(code) = commands::admin::dispatch(&args) {
         std::process::exit(code);

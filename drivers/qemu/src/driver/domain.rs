@@ -24,32 +24,8 @@ const DESTROY_WAIT: Duration = Duration::from_secs(20);
 impl DomainDriver for QemuDriver {
     fn list_all_domains(&self, flags: u32) -> Result<Vec<Domain>> {
         check_flags(flags, lf::ALL, "qemuConnectListAllDomains")?;
-        let mut out = Vec::new();
-        for name in self.all_names()? {
-            let g = match self.glance(&name, Duration::ZERO) {
-                Ok(g) => g,
-                Err(e) => {
-                    if e.kind != ErrorKind::NoDomain {
-                        eprintln!("warning: skipping domain '{name}': {e}");
-                    }
-                    continue;
-                }
-            };
-            let facts = lf::Facts {
-                state: g.status.state,
-                active: g.status.is_active(),
-                persistent: g.persistent,
-                managed_save: false,
-                autostart: self.autostart_link(&name).exists(),
-                has_snapshot: false,
-                has_checkpoint: false,
-            };
-            if lf::matches(flags, &facts) {
-                out.push(g.domain);
-            }
-        }
-        self.save_index();
-        Ok(out)
+        self.reg
+            .list_all(flags, |name| self.glance(name, Duration::ZERO))
     }
 
     fn lookup_domain_by_name(&self, name: &str) -> Result<Domain> {
@@ -149,12 +125,7 @@ impl DomainDriver for QemuDriver {
         let def = self.parse_def(xml)?;
         let _lock = self.lock(&def.name)?;
         self.check_identity(&def)?;
-        let text = def.to_xml(&FormatOptions {
-            inactive: true,
-            secure: true,
-            ..FormatOptions::default()
-        });
-        self.reg.store.write(&def.name, &text).map_err(state_error)?;
+        self.reg.store_definition(&def)?;
         let status = self.status_of(&def.name, Duration::ZERO);
         Ok(Domain {
             name: def.name.clone(),
@@ -321,34 +292,7 @@ impl DomainDriver for QemuDriver {
 
     fn set_domain_autostart(&self, dom: &Domain, on: bool) -> Result<()> {
         let v = self.view_of(dom)?;
-        if !v.persistent {
-            return Err(Error::invalid_op(
-                "cannot set autostart for transient domain",
-            ));
-        }
-        let link = self.autostart_link(&dom.name);
-        let io = |e: std::io::Error| {
-            Error::new(
-                ErrorKind::OperationFailed,
-                format!("{}: {e}", link.display()),
-            )
-        };
-        if on {
-            if let Some(dir) = link.parent() {
-                std::fs::create_dir_all(dir).map_err(io)?;
-            }
-            if !link.exists() {
-                let target = self.reg.store.path_of(&dom.name).map_err(state_error)?;
-                std::os::unix::fs::symlink(&target, &link).map_err(io)?;
-            }
-        } else {
-            match std::fs::remove_file(&link) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io(e)),
-            }
-        }
-        Ok(())
+        self.reg.set_autostart(&v, on)
     }
 
     fn domain_is_persistent(&self, dom: &Domain) -> Result<bool> {

@@ -13,9 +13,4 @@ impl QemuDriver {
         let status = self.status_of(name, wait);
         self.reg.glance_with(name, status)
     }
-
-    /// Write the UUID index back if this command added to it.
-    pub(crate) fn save_index(&self) {
-        self.reg.save_index()
-    }
 }

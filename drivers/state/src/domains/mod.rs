@@ -246,6 +246,85 @@ impl DomainRegistry {
         Ok(names)
     }
 
+    /// virConnectListAllDomains over every domain of the connection: `glance` gives each one's
+    /// facts (as its driver reconciles them); `flags` are virConnectListAllDomainsFlags. A
+    /// domain whose files are broken is skipped with a warning naming it.
+    pub fn list_all(
+        &self,
+        flags: u32,
+        glance: impl Fn(&str) -> Result<Glance>,
+    ) -> Result<Vec<Domain>> {
+        use virtsh_api::flags::list_domains as lf;
+        let mut out = Vec::new();
+        for name in self.all_names()? {
+            let g = match glance(&name) {
+                Ok(g) => g,
+                Err(e) => {
+                    if e.kind != ErrorKind::NoDomain {
+                        eprintln!("warning: skipping domain '{name}': {e}");
+                    }
+                    continue;
+                }
+            };
+            let facts = lf::Facts {
+                state: g.status.state,
+                active: g.status.is_active(),
+                persistent: g.persistent,
+                managed_save: false,
+                autostart: self.autostart_link(&name).exists(),
+                has_snapshot: false,
+                has_checkpoint: false,
+            };
+            if lf::matches(flags, &facts) {
+                out.push(g.domain);
+            }
+        }
+        self.save_index();
+        Ok(out)
+    }
+
+    /// Keep `def` as the persistent definition of its domain (secure, inactive form).
+    pub fn store_definition(&self, def: &DomainDef) -> Result<()> {
+        let text = def.to_xml(&virtsh_xml::domain::FormatOptions {
+            inactive: true,
+            secure: true,
+            ..Default::default()
+        });
+        self.store.write(&def.name, &text).map_err(state_error)
+    }
+
+    /// virDomainSetAutostart: a link in `autostart/` to the persistent definition.
+    pub fn set_autostart(&self, v: &DomainView, on: bool) -> Result<()> {
+        if !v.persistent {
+            return Err(Error::invalid_op(
+                "cannot set autostart for transient domain",
+            ));
+        }
+        let link = self.autostart_link(&v.def.name);
+        let io = |e: std::io::Error| {
+            Error::new(
+                ErrorKind::OperationFailed,
+                format!("{}: {e}", link.display()),
+            )
+        };
+        if on {
+            if let Some(dir) = link.parent() {
+                std::fs::create_dir_all(dir).map_err(io)?;
+            }
+            if !link.exists() {
+                let target = self.store.path_of(&v.def.name).map_err(state_error)?;
+                std::os::unix::fs::symlink(&target, &link).map_err(io)?;
+            }
+        } else {
+            match std::fs::remove_file(&link) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io(e)),
+            }
+        }
+        Ok(())
+    }
+
     /// Refuse a definition whose name or UUID belongs to another domain (libvirt's
     /// virDomainObjListAddLocked rules).
     pub fn check_identity(&self, def: &DomainDef) -> Result<()> {

@@ -1,0 +1,455 @@
+//! The `DomainDriver` calls of the LXC driver: definitions through the registry, the
+//! lifecycle through the supervisor (start) and directly on the init and the cgroup (shutdown,
+//! destroy, suspend, resume), and the console.
+
+use std::time::{Duration, Instant};
+
+use uuid::Uuid;
+use virtsh_api::console::{ConsoleStream, CONSOLE_FORCE, CONSOLE_SAFE};
+use virtsh_api::flags::{
+    check, create, destroy, domain_state, domain_xml, list_domains as lf, shutdown, state_reason,
+    undefine,
+};
+use virtsh_api::{Domain, DomainDriver, DomainInfo, DomainState, Error, ErrorKind, Result};
+use virtsh_state::domains::{no_domain, DomainView};
+use virtsh_xml::domain::{DomainDef, FormatOptions};
+
+use super::{state_err, LxcDriver, START_WAIT};
+use crate::supervisor;
+
+/// What libvirt's LXC driver names as the emulator of every container.
+pub const LXC_EMULATOR: &str = "/usr/lib/libvirt/libvirt_lxc";
+
+/// How long `destroy` waits for the supervisor to record the end.
+const DESTROY_WAIT: Duration = Duration::from_secs(10);
+
+impl LxcDriver {
+    /// Parse a definition as this driver keeps it (libvirt's LXC post-parse: the emulator,
+    /// consoles targeting `lxc`), refusing what is not a container.
+    fn parse_def(&self, xml: &str) -> Result<DomainDef> {
+        let mut def = DomainDef::parse_with(xml, &super::parse_options())
+            .map_err(|e| e.api_error("domain_definition", xml))?;
+        virtsh_state::validate_name(&def.name).map_err(state_err)?;
+        if def.virt_type != "lxc" {
+            return Err(Error::new(
+                ErrorKind::ConfigUnsupported,
+                format!(
+                    "Emulator '{LXC_EMULATOR}' does not support virt type '{}'",
+                    def.virt_type
+                ),
+            ));
+        }
+        if def.os.os_type != "exe" {
+            return Err(Error::new(
+                ErrorKind::ConfigUnsupported,
+                format!(
+                    "Emulator '{LXC_EMULATOR}' does not support os type '{}'",
+                    def.os.os_type
+                ),
+            ));
+        }
+        if def.devices.emulator.is_none() {
+            def.devices.emulator = Some(LXC_EMULATOR.to_string());
+        }
+        for c in &mut def.devices.consoles {
+            if c.target_type.is_none() {
+                c.target_type = Some("lxc".to_string());
+            }
+        }
+        Ok(def)
+    }
+
+    /// Start `def` under a held lock: its network ports, the live XML, the supervisor.
+    fn launch(&self, def: &DomainDef) -> Result<Domain> {
+        if def.devices.consoles.is_empty() {
+            return Err(Error::new(
+                ErrorKind::ConfigUnsupported,
+                "At least one PTY console is required",
+            ));
+        }
+        if def.devices.consoles.iter().any(|c| c.chr_type != "pty") {
+            return Err(Error::new(
+                ErrorKind::ConfigUnsupported,
+                "Only PTY console types are supported",
+            ));
+        }
+        let mut def = def.clone();
+        self.networks.plug_interfaces(&self.uri, &mut def)?;
+        let rt = self.runtime(&def.name);
+        let release = |def: &DomainDef| {
+            if !rt.supervisor_alive().unwrap_or(false) {
+                virtsh_network::guests::release_ports_of(
+                    &self.uri,
+                    &def.name,
+                    &def.devices.interfaces,
+                );
+                let _ = std::fs::remove_file(rt.live_xml_path());
+            }
+        };
+        let xml = def.to_xml(&FormatOptions {
+            secure: true,
+            ..FormatOptions::default()
+        });
+        if let Err(e) = virtsh_state::atomic::write(&rt.live_xml_path(), xml.as_bytes()) {
+            release(&def);
+            return Err(state_err(e));
+        }
+        let id = match virtsh_state::runtime::next_id(&self.reg.paths.run) {
+            Ok(id) => id,
+            Err(e) => {
+                release(&def);
+                return Err(state_err(e));
+            }
+        };
+        let args = supervisor::Args {
+            uri: self.uri.clone(),
+            name: def.name.clone(),
+            id,
+        };
+        if let Err(e) = virtsh_state::launch::launch(
+            &self.supervisor_exe,
+            supervisor::SUPERVISE_ARG,
+            &args.to_argv(),
+            &def.name,
+            &self.log_path(&def.name),
+            START_WAIT,
+        ) {
+            release(&def);
+            return Err(e);
+        }
+        Ok(Domain {
+            name: def.name.clone(),
+            uuid: def.uuid,
+            id,
+        })
+    }
+
+    /// The running init of `v`, by pid, checked to be the recorded process.
+    fn init_pid(v: &DomainView) -> Result<i32> {
+        v.check_active()?;
+        v.status
+            .process
+            .filter(|p| p.is_alive())
+            .map(|p| p.pid)
+            .ok_or_else(|| Error::invalid_op("domain is not running"))
+    }
+
+    fn cgroup_of(v: &DomainView) -> Result<virtsh_cgroup::Cgroup> {
+        let rel = v
+            .status
+            .cgroup
+            .as_deref()
+            .ok_or_else(|| Error::internal("the container's cgroup is not known"))?;
+        virtsh_cgroup::Cgroup::open(rel).map_err(supervisor::cgroup_error)
+    }
+
+    /// Record a new state of a running container (suspend, resume) under its lock.
+    fn set_state(&self, v: &DomainView, state: i32, reason: i32) -> Result<()> {
+        let mut status = v.status.clone();
+        status.state = state;
+        status.reason = reason;
+        self.runtime(&v.def.name)
+            .write_status(&status)
+            .map_err(|e| Error::new(ErrorKind::OperationFailed, e.to_string()))
+    }
+}
+
+impl DomainDriver for LxcDriver {
+    fn list_all_domains(&self, flags: u32) -> Result<Vec<Domain>> {
+        check(flags, lf::ALL, "lxcConnectListAllDomains")?;
+        self.reg
+            .list_all(flags, |name| self.glance(name, Duration::ZERO))
+    }
+
+    fn lookup_domain_by_name(&self, name: &str) -> Result<Domain> {
+        Ok(self.view(name)?.handle())
+    }
+
+    fn lookup_domain_by_id(&self, id: i32) -> Result<Domain> {
+        for name in self.reg.all_names()? {
+            if let Ok(v) = self.view(&name) {
+                if v.is_active() && v.status.id == id {
+                    return Ok(v.handle());
+                }
+            }
+        }
+        Err(Error::new(
+            ErrorKind::NoDomain,
+            format!("no domain with matching id {id}"),
+        ))
+    }
+
+    fn lookup_domain_by_uuid(&self, uuid: &Uuid) -> Result<Domain> {
+        for name in self.reg.all_names()? {
+            if let Ok(v) = self.view(&name) {
+                if v.def.uuid == *uuid {
+                    return Ok(v.handle());
+                }
+            }
+        }
+        Err(Error::new(
+            ErrorKind::NoDomain,
+            format!("no domain with matching uuid '{uuid}'"),
+        ))
+    }
+
+    /// lxcDomainGetInfo: memory and CPU time from the container's cgroup while it runs.
+    fn domain_info(&self, dom: &Domain) -> Result<DomainInfo> {
+        let v = self.view_of(dom)?;
+        let (memory_kib, cpu_time) = match v.is_active().then(|| Self::cgroup_of(&v)) {
+            Some(Ok(cg)) => (
+                cg.memory_current().map(|b| b / 1024).unwrap_or(0),
+                cg.cpu_usage_ns().unwrap_or(0),
+            ),
+            _ => (v.def.current_memory_kib, 0),
+        };
+        Ok(DomainInfo {
+            state: DomainState::from_code(v.status.state),
+            max_mem_kib: v.def.memory_kib,
+            memory_kib,
+            nr_virt_cpu: v.def.current_vcpus,
+            cpu_time,
+        })
+    }
+
+    fn domain_state(&self, dom: &Domain) -> Result<(i32, i32)> {
+        let g = self.glance(&dom.name, super::LOCK_WAIT)?;
+        if g.domain.uuid != dom.uuid {
+            return Err(no_domain(&dom.name));
+        }
+        Ok((g.status.state, g.status.reason))
+    }
+
+    fn domain_os_type(&self, dom: &Domain) -> Result<String> {
+        Ok(self.view_of(dom)?.def.os.os_type)
+    }
+
+    fn domain_xml(&self, dom: &Domain, flags: u32) -> Result<String> {
+        check(
+            flags,
+            domain_xml::SECURE | domain_xml::INACTIVE,
+            "lxcDomainGetXMLDesc",
+        )?;
+        let v = self.view_of(dom)?;
+        let inactive = flags & domain_xml::INACTIVE != 0 || !v.is_active();
+        let def = if inactive && v.is_active() && v.persistent {
+            self.reg.persistent_def(&v.def.name)?.unwrap_or(v.def)
+        } else {
+            v.def
+        };
+        Ok(def.to_xml(&FormatOptions {
+            inactive,
+            id: if inactive { None } else { Some(v.status.id) },
+            secure: flags & domain_xml::SECURE != 0,
+        }))
+    }
+
+    fn define_domain(&self, xml: &str, flags: u32) -> Result<Domain> {
+        check(flags, 1, "lxcDomainDefineXMLFlags")?;
+        let def = self.parse_def(xml)?;
+        let _lock = self.lock(&def.name)?;
+        self.reg.check_identity(&def)?;
+        self.reg.store_definition(&def)?;
+        let status = self.status_of(&def.name, Duration::ZERO);
+        Ok(Domain {
+            name: def.name.clone(),
+            uuid: def.uuid,
+            id: if status.is_active() { status.id } else { -1 },
+        })
+    }
+
+    fn create_domain(&self, xml: &str, flags: u32) -> Result<Domain> {
+        check(
+            flags,
+            create::AUTODESTROY | create::VALIDATE,
+            "lxcDomainCreateXMLWithFiles",
+        )?;
+        let def = self.parse_def(xml)?;
+        let _lock = self.lock(&def.name)?;
+        self.reg.check_identity(&def)?;
+        if self.status_of(&def.name, Duration::ZERO).is_active() {
+            return Err(Error::new(
+                ErrorKind::OperationInvalid,
+                format!("domain '{}' is already active", def.name),
+            ));
+        }
+        self.launch(&def)
+    }
+
+    fn undefine_domain(&self, dom: &Domain, flags: u32) -> Result<()> {
+        check(flags, undefine::MANAGED_SAVE, "lxcDomainUndefineFlags")?;
+        let _lock = self.lock(&dom.name)?;
+        let v = self.view_of(dom)?;
+        if !v.persistent {
+            return Err(Error::invalid_op("cannot undefine transient domain"));
+        }
+        let _ = std::fs::remove_file(self.reg.autostart_link(&dom.name));
+        self.reg.store.remove(&dom.name).map_err(state_err)?;
+        if !v.is_active() {
+            self.runtime(&dom.name).remove_all();
+        }
+        Ok(())
+    }
+
+    fn start_domain(&self, dom: &Domain, flags: u32) -> Result<Domain> {
+        check(flags, create::AUTODESTROY, "lxcDomainCreateWithFiles")?;
+        let _lock = self.lock(&dom.name)?;
+        let v = self.view_of(dom)?;
+        if v.is_active() {
+            return Err(Error::invalid_op("Domain is already running"));
+        }
+        self.launch(&v.def)
+    }
+
+    /// lxcDomainShutdownFlags: SIGTERM to the init (there is no /dev/initctl to talk to).
+    fn shutdown_domain(&self, dom: &Domain, flags: u32) -> Result<()> {
+        check(
+            flags,
+            shutdown::INITCTL | shutdown::SIGNAL,
+            "lxcDomainShutdownFlags",
+        )?;
+        if flags == shutdown::INITCTL {
+            return Err(Error::new(
+                ErrorKind::OperationUnsupported,
+                "Container does not provide an initctl pipe",
+            ));
+        }
+        let v = self.view_of(dom)?;
+        let pid = Self::init_pid(&v)?;
+        // SAFETY: a signal to the container's init, checked to be the recorded process.
+        if unsafe { libc::kill(pid, libc::SIGTERM) } != 0 {
+            let e = std::io::Error::last_os_error();
+            return Err(Error::new(
+                ErrorKind::SystemError,
+                format!(
+                    "Failed to send SIGTERM to {pid}: {}",
+                    virtsh_api::strerror(&e)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn destroy_domain(&self, dom: &Domain, flags: u32) -> Result<()> {
+        check(flags, destroy::GRACEFUL, "lxcDomainDestroyFlags")?;
+        let _lock = self.lock(&dom.name)?;
+        let v = self.view_of(dom)?;
+        let pid = Self::init_pid(&v)?;
+        let sig = if flags & destroy::GRACEFUL != 0 {
+            libc::SIGTERM
+        } else {
+            libc::SIGKILL
+        };
+        // SAFETY: a signal to the container's init, checked to be the recorded process.
+        unsafe { libc::kill(pid, sig) };
+        // A frozen container cannot die (cgroup v1) until it is thawed.
+        if let Ok(cg) = Self::cgroup_of(&v) {
+            let _ = cg.thaw();
+        }
+        let rt = self.runtime(&dom.name);
+        let deadline = Instant::now() + DESTROY_WAIT;
+        while Instant::now() < deadline {
+            match rt.read_status() {
+                Ok(Some(s)) if s.is_active() => {}
+                _ => return Ok(()),
+            }
+            if !rt.supervisor_alive().unwrap_or(true) {
+                self.reconcile(&rt);
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err(Error::new(
+            ErrorKind::OperationFailed,
+            format!("container '{}' did not end", dom.name),
+        ))
+    }
+
+    /// lxcDomainSuspend: the cgroup's freezer.
+    fn suspend_domain(&self, dom: &Domain) -> Result<()> {
+        let _lock = self.lock(&dom.name)?;
+        let v = self.view_of(dom)?;
+        v.check_active()?;
+        if v.status.state != domain_state::PAUSED {
+            Self::cgroup_of(&v)?
+                .freeze()
+                .map_err(|_| Error::new(ErrorKind::OperationFailed, "Suspend operation failed"))?;
+        }
+        self.set_state(&v, domain_state::PAUSED, state_reason::PAUSED_USER)
+    }
+
+    fn resume_domain(&self, dom: &Domain) -> Result<()> {
+        let _lock = self.lock(&dom.name)?;
+        let v = self.view_of(dom)?;
+        v.check_active()?;
+        if v.status.state != domain_state::PAUSED {
+            return Err(Error::invalid_op("domain is not paused"));
+        }
+        Self::cgroup_of(&v)?
+            .thaw()
+            .map_err(|_| Error::new(ErrorKind::OperationFailed, "Resume operation failed"))?;
+        self.set_state(&v, domain_state::RUNNING, state_reason::RUNNING_UNPAUSED)
+    }
+
+    fn domain_autostart(&self, dom: &Domain) -> Result<bool> {
+        self.view_of(dom)?;
+        Ok(self.reg.autostart_link(&dom.name).exists())
+    }
+
+    fn set_domain_autostart(&self, dom: &Domain, on: bool) -> Result<()> {
+        let v = self.view_of(dom)?;
+        self.reg.set_autostart(&v, on)
+    }
+
+    fn domain_is_persistent(&self, dom: &Domain) -> Result<bool> {
+        Ok(self.view_of(dom)?.persistent)
+    }
+
+    fn domain_is_active(&self, dom: &Domain) -> Result<bool> {
+        Ok(self.view_of(dom)?.is_active())
+    }
+
+    fn domain_has_managed_save(&self, dom: &Domain) -> Result<bool> {
+        self.view_of(dom)?;
+        Ok(false)
+    }
+
+    /// lxcDomainOpenConsole: the user's side of the console the supervisor relays.
+    fn open_console(
+        &self,
+        dom: &Domain,
+        devname: Option<&str>,
+        flags: u32,
+    ) -> Result<ConsoleStream> {
+        check(flags, CONSOLE_FORCE | CONSOLE_SAFE, "lxcDomainOpenConsole")?;
+        let v = self.view_of(dom)?;
+        v.check_active()?;
+        let chr = match devname {
+            Some(name) => v
+                .def
+                .devices
+                .consoles
+                .iter()
+                .enumerate()
+                .find(|(i, c)| {
+                    c.info.alias.as_deref() == Some(name) || format!("console{i}") == name
+                })
+                .map(|(_, c)| c),
+            None => v.def.devices.consoles.first(),
+        }
+        .ok_or_else(|| {
+            Error::internal(format!(
+                "cannot find console device '{}'",
+                devname.unwrap_or("<null>")
+            ))
+        })?;
+        let path = chr
+            .source_path()
+            .ok_or_else(|| Error::internal("PTY device is not yet assigned"))?;
+        let session = virtsh_state::chrdev::open_pty_exclusive(
+            std::path::Path::new(path),
+            flags & CONSOLE_FORCE != 0,
+        )?;
+        Ok(ConsoleStream::new(session.fd, Box::new(session.pid_file)))
+    }
+}

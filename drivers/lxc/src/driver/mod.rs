@@ -1,0 +1,201 @@
+//! The `Connection` that `src/` opens for `lxc:///system`, `lxc:///session` and
+//! `lxc:///embed?root=DIR`.
+//!
+//! No daemon: definitions and runtime files are the registry's ([`DomainRegistry`]), a start
+//! launches the container's supervisor ([`crate::supervisor`]), and the calls on a running
+//! container act on its init and its cgroup directly.
+//!
+//! - `mod.rs`: opening, the per-domain view with reconciliation of a dead supervisor.
+//! - `domain.rs`: the `DomainDriver` calls. `host.rs`: the `HostDriver` calls.
+//! - `tune.rs`: the cgroup limits of a definition.
+
+mod domain;
+mod host;
+pub mod tune;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use virtsh_api::flags::state_reason;
+use virtsh_api::{Domain, Error, ErrorKind, Result, Uri};
+use virtsh_state::domains::{no_domain, state_error, DomainRegistry, DomainView, Glance};
+use virtsh_state::runtime::{DomainRuntime, DomainStatus};
+use virtsh_state::{ObjectLock, StateError, StatePaths};
+use virtsh_xml::domain::ParseOptions;
+
+/// How long a state change waits for another one on the same domain (libvirt's job wait).
+const LOCK_WAIT: Duration = Duration::from_secs(30);
+/// How long `start` waits for the supervisor to report.
+const START_WAIT: Duration = Duration::from_secs(30);
+
+/// The LXC driver's parse defaults: containers are of the host's architecture.
+pub fn parse_options() -> ParseOptions {
+    ParseOptions {
+        default_arch: std::env::consts::ARCH.to_string(),
+        live: false,
+    }
+}
+
+/// [`parse_options`] for the live definition of a running container.
+pub fn live_parse_options() -> ParseOptions {
+    ParseOptions {
+        live: true,
+        ..parse_options()
+    }
+}
+
+pub struct LxcDriver {
+    uri: String,
+    reg: DomainRegistry,
+    /// The program re-executed as the supervisor: this very binary.
+    supervisor_exe: PathBuf,
+    /// The virtual networks of the same state root.
+    networks: virtsh_network::NetworkHost,
+}
+
+virtsh_network::network_driver_via!(LxcDriver, networks);
+impl virtsh_api::StorageDriver for LxcDriver {}
+impl virtsh_api::InterfaceDriver for LxcDriver {}
+impl virtsh_api::SecretDriver for LxcDriver {}
+
+/// Open `lxc:///system`, `lxc:///session` or `lxc:///embed?root=DIR`. Creates the state
+/// directories; starts nothing.
+pub fn open(uri: &Uri) -> Result<LxcDriver> {
+    let paths = StatePaths::for_uri(uri).map_err(|e| match e {
+        StateError::InvalidUri { reason, .. } => Error::new(ErrorKind::InvalidArg, reason),
+        other => Error::new(ErrorKind::OperationFailed, other.to_string()),
+    })?;
+    for dir in [&paths.run, &paths.log, &paths.lib] {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::new(
+                ErrorKind::OperationFailed,
+                format!("{}: {e}", dir.display()),
+            )
+        })?;
+    }
+    let supervisor_exe = std::env::current_exe().map_err(|e| {
+        Error::new(
+            ErrorKind::OperationFailed,
+            format!("cannot find the virtsh executable: {e}"),
+        )
+    })?;
+    let canonical = match uri.path.as_str() {
+        "/embed" => uri.original.clone(),
+        p => format!("lxc://{p}"),
+    };
+    Ok(LxcDriver {
+        uri: canonical,
+        reg: DomainRegistry::open(paths, parse_options())?,
+        supervisor_exe,
+        networks: virtsh_network::NetworkHost::open(uri)?,
+    })
+}
+
+/// Whether `name` has a persistent definition on connection `uri` (for the supervisor, which
+/// decides at the end whether to keep a status file).
+pub(crate) fn is_persistent(uri: &str, name: &str) -> bool {
+    Uri::parse(uri)
+        .ok()
+        .and_then(|u| StatePaths::for_uri(&u).ok())
+        .and_then(|p| DomainRegistry::open(p, parse_options()).ok())
+        .and_then(|r| r.store.path_of(name).ok())
+        .is_some_and(|p| p.exists())
+}
+
+impl LxcDriver {
+    fn runtime(&self, name: &str) -> DomainRuntime {
+        self.reg.runtime(name)
+    }
+
+    fn lock(&self, name: &str) -> Result<ObjectLock> {
+        self.reg.lock(name, LOCK_WAIT)
+    }
+
+    fn log_path(&self, name: &str) -> PathBuf {
+        self.reg.paths.log.join(format!("{name}.log"))
+    }
+
+    /// The state of `name`, reconciled: a container recorded as running whose supervisor is
+    /// gone has lost its console and its keeper, so it is ended (as a container of libvirt's
+    /// dies with its `libvirt_lxc`) and recorded as crashed.
+    fn status_of(&self, name: &str, wait: Duration) -> DomainStatus {
+        let rt = self.runtime(name);
+        let status = match rt.read_status() {
+            Ok(Some(s)) => s,
+            Ok(None) => return DomainStatus::shutoff(0),
+            Err(e) => {
+                eprintln!("warning: {e}");
+                return DomainStatus::shutoff(0);
+            }
+        };
+        if !status.is_active() || rt.supervisor_alive().unwrap_or(true) {
+            return status;
+        }
+        let Ok(_lock) = ObjectLock::acquire(&self.reg.paths.run, name, wait) else {
+            return status;
+        };
+        self.reconcile(&rt)
+    }
+
+    fn reconcile(&self, rt: &DomainRuntime) -> DomainStatus {
+        let status = match rt.read_status() {
+            Ok(Some(s)) => s,
+            _ => return DomainStatus::shutoff(0),
+        };
+        if !status.is_active() || rt.supervisor_alive().unwrap_or(true) {
+            return status;
+        }
+        if let Some(init) = status.process.filter(|p| p.is_alive()) {
+            // SAFETY: a signal to the recorded init, checked alive by pid and start time.
+            unsafe { libc::kill(init.pid, libc::SIGKILL) };
+        }
+        if let Some(rel) = &status.cgroup {
+            if let Ok(cg) = virtsh_cgroup::Cgroup::open(rel) {
+                let _ = cg.thaw();
+                if let Err(e) = cg.remove() {
+                    eprintln!("warning: domain '{}': {e}", rt.name);
+                }
+            }
+        }
+        virtsh_network::guests::release_network_ports(&self.uri, &rt.live_xml_path());
+        let crashed = DomainStatus::shutoff(state_reason::SHUTOFF_CRASHED);
+        if self.reg.store.path_of(&rt.name).is_ok_and(|p| p.exists()) {
+            rt.remove_live_files();
+            if let Err(e) = rt.write_status(&crashed) {
+                eprintln!("warning: {e}");
+            }
+        } else {
+            rt.remove_all();
+        }
+        crashed
+    }
+
+    fn view_waiting(&self, name: &str, wait: Duration) -> Result<DomainView> {
+        self.reg.check_name(name)?;
+        let status = self.status_of(name, wait);
+        self.reg.view_with(name, status)
+    }
+
+    fn view(&self, name: &str) -> Result<DomainView> {
+        self.view_waiting(name, LOCK_WAIT)
+    }
+
+    /// The view of a handle, checked to be the same domain.
+    fn view_of(&self, dom: &Domain) -> Result<DomainView> {
+        let v = self.view(&dom.name)?;
+        if v.def.uuid != dom.uuid {
+            return Err(no_domain(&dom.name));
+        }
+        Ok(v)
+    }
+
+    fn glance(&self, name: &str, wait: Duration) -> Result<Glance> {
+        self.reg.check_name(name)?;
+        let status = self.status_of(name, wait);
+        self.reg.glance_with(name, status)
+    }
+}
+
+pub(crate) fn state_err(e: StateError) -> Error {
+    state_error(e)
+}

@@ -1,0 +1,46 @@
+//! A container's cgroup limits from its definition, as libvirt's lxc_cgroup.c sets them: the
+//! memory of `<memory>` (then `<memtune>`), `<cputune>` shares, period and quota, and the
+//! device allow-list of a container.
+
+use virtsh_cgroup::{Cgroup, Result};
+use virtsh_xml::domain::{DomainDef, Node};
+
+/// `<memtune><hard_limit unit='KiB'>N</hard_limit>...`: the value in KiB, if set.
+fn memtune_kib(memtune: Option<&Node>, name: &str) -> Option<u64> {
+    let el = memtune?.child(name)?;
+    let text = el.text.as_deref()?;
+    virtsh_xml::units::parse_scaled(text, el.attr("unit"), 1024)
+        .ok()
+        .map(|b| b / 1024)
+}
+
+fn cputune_num<T: std::str::FromStr>(cputune: Option<&Node>, name: &str) -> Option<T> {
+    cputune?.child(name)?.text.as_deref()?.trim().parse().ok()
+}
+
+/// Apply every limit `def` asks for. A limit the definition does not name is left alone, so
+/// a host without (say) swap accounting only fails a container that asks for a swap limit.
+pub fn apply_limits(cg: &Cgroup, def: &DomainDef) -> Result<()> {
+    cg.set_memory_hard_limit(def.memory_kib)?;
+    let memtune = def.memtune.as_ref();
+    if let Some(kib) = memtune_kib(memtune, "hard_limit") {
+        cg.set_memory_hard_limit(kib)?;
+    }
+    if let Some(kib) = memtune_kib(memtune, "soft_limit") {
+        cg.set_memory_soft_limit(kib)?;
+    }
+    if let Some(kib) = memtune_kib(memtune, "swap_hard_limit") {
+        cg.set_memory_swap_hard_limit(kib)?;
+    }
+    let cputune = def.cputune.as_ref();
+    if let Some(shares) = cputune_num::<u64>(cputune, "shares") {
+        cg.set_cpu_shares(shares)?;
+    }
+    if let Some(period) = cputune_num::<u64>(cputune, "period") {
+        cg.set_cpu_cfs_period(period)?;
+    }
+    if let Some(quota) = cputune_num::<i64>(cputune, "quota") {
+        cg.set_cpu_cfs_quota(quota)?;
+    }
+    cg.set_devices(&virtsh_cgroup::lxc_default_devices())
+}

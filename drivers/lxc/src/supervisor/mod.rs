@@ -1,0 +1,332 @@
+//! The per-container supervisor: the `virtsh` binary re-executed as `virtsh __lxc-supervise
+//! ...`, one per running container, the parent of its init, as libvirt's `libvirt_lxc`
+//! controller is (ARCHITECTURE.md, "The daemonless model").
+//!
+//! It makes the container (console ptys, veth pairs, cgroup, then [`crate::container`]),
+//! records it as running, reports to the CLI that started it, and then relays the console
+//! until the init ends. Then it cleans up (cgroup, network ports, veths) and records the end.
+//!
+//! The CLI acts on a running container without it: signals go to the init (recorded with its
+//! start time, so a reused pid is never hit), suspend and resume are the cgroup's freezer. So
+//! the supervisor needs no request socket, and its only job after the start is to notice the
+//! end, which the init's pidfd tells it.
+
+mod console;
+mod veth;
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use virtsh_api::flags::{domain_state, state_reason};
+use virtsh_api::{Error, ErrorKind, Result, Uri};
+use virtsh_cgroup::{Cgroup, Extra, Layout};
+use virtsh_state::launch::{daemonize, Ready};
+use virtsh_state::runtime::{AliveLock, DomainRuntime, DomainStatus, ProcessIdentity};
+use virtsh_state::StatePaths;
+use virtsh_xml::domain::{DomainDef, FormatOptions, Node};
+
+use crate::container::{self, Running};
+
+/// The first argument that selects this hidden mode of the `virtsh` binary.
+pub const SUPERVISE_ARG: &str = "__lxc-supervise";
+
+/// What the supervisor was asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Args {
+    pub uri: String,
+    pub name: String,
+    /// The domain id `start` reserved for this run.
+    pub id: i32,
+}
+
+impl Args {
+    pub fn to_argv(&self) -> Vec<String> {
+        vec![
+            "--uri".into(),
+            self.uri.clone(),
+            "--name".into(),
+            self.name.clone(),
+            "--id".into(),
+            self.id.to_string(),
+        ]
+    }
+
+    pub fn parse(argv: &[String]) -> std::result::Result<Args, String> {
+        let (mut uri, mut name, mut id) = (None, None, None);
+        let mut it = argv.iter();
+        while let Some(arg) = it.next() {
+            match arg.as_str() {
+                "--uri" => uri = it.next().cloned(),
+                "--name" => name = it.next().cloned(),
+                "--id" => id = it.next().and_then(|v| v.parse().ok()),
+                other => return Err(format!("unknown supervisor argument '{other}'")),
+            }
+        }
+        Ok(Args {
+            uri: uri.ok_or("--uri is required")?,
+            name: name.ok_or("--name is required")?,
+            id: id.ok_or("--id needs a number")?,
+        })
+    }
+}
+
+/// The cgroup of a container: `virtsh/lxc/NAME-ID` (the id keeps a restarted container out of
+/// the group an old run may still be leaving).
+pub fn cgroup_parts(name: &str, id: i32) -> Vec<String> {
+    vec![
+        "lxc".to_string(),
+        virtsh_cgroup::escape_name(&format!("{name}-{id}")),
+    ]
+}
+
+/// The supervisor's `main`: `argv` are the arguments after [`SUPERVISE_ARG`]; the exit status.
+pub fn main(argv: &[String]) -> i32 {
+    let mut ready = Ready::from_env();
+    let args = match Args::parse(argv) {
+        Ok(a) => a,
+        Err(e) => {
+            ready.fail(&Error::internal(format!("supervisor: {e}")));
+            return 2;
+        }
+    };
+    if let Err(e) = daemonize() {
+        ready.fail(&Error::internal(format!("supervisor: cannot detach: {e}")));
+        return 1;
+    }
+    let paths = match Uri::parse(&args.uri)
+        .map_err(|e| e.to_string())
+        .and_then(|u| StatePaths::for_uri(&u).map_err(|e| e.to_string()))
+    {
+        Ok(p) => p,
+        Err(e) => {
+            ready.fail(&Error::internal(format!("supervisor: {e}")));
+            return 2;
+        }
+    };
+    let rt = DomainRuntime::new(&paths.run, &args.name);
+    let _alive = match AliveLock::try_acquire(&rt.alive_path()) {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            ready.fail(&Error::invalid_op("domain is already running"));
+            return 1;
+        }
+        Err(e) => {
+            ready.fail(&Error::internal(format!("supervisor: {e}")));
+            return 1;
+        }
+    };
+    match Container::start(&args, &rt) {
+        Ok(mut c) => {
+            ready.ok();
+            let reason = c.relay_until_end();
+            c.finish(reason);
+            0
+        }
+        Err(e) => {
+            eprintln!("supervisor of '{}': {e}", args.name);
+            ready.fail(&e);
+            virtsh_network::guests::release_network_ports(&args.uri, &rt.live_xml_path());
+            let _ = std::fs::remove_file(rt.live_xml_path());
+            1
+        }
+    }
+}
+
+/// A running container and what the supervisor holds for it.
+struct Container {
+    args: Args,
+    rt: DomainRuntime,
+    init: Running,
+    /// The container's side of the console, and the user's.
+    inner: OwnedFd,
+    outer: console::PtyPair,
+    cgroup: Option<Cgroup>,
+    veths: Vec<veth::Veth>,
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl Container {
+    fn start(args: &Args, rt: &DomainRuntime) -> Result<Container> {
+        let xml = std::fs::read_to_string(rt.live_xml_path()).map_err(|e| {
+            Error::new(
+                ErrorKind::OperationFailed,
+                format!("{}: {e}", rt.live_xml_path().display()),
+            )
+        })?;
+        let mut def = DomainDef::parse_with(&xml, &crate::driver::live_parse_options())
+            .map_err(|e| e.api_error("domain_definition", &xml))?;
+        let inner = console::open_pair(false)?;
+        let outer = console::open_pair(true)?;
+        let veths = veth::create_all(&mut def.devices.interfaces)?;
+        let made = (|| {
+            let spec = crate::spec::container_spec(
+                &def,
+                veth::container_interfaces(&veths),
+                Some(inner.slave_path.clone()),
+            )?;
+            let pending = container::spawn(&spec).map_err(container_error)?;
+            veth::move_into(&veths, pending.pid())?;
+            let cgroup = join_cgroup(&def, args, pending.pid())?;
+            let init = pending.release().map_err(container_error)?;
+            Ok((init, cgroup))
+        })();
+        let (init, cgroup) = match made {
+            Ok(x) => x,
+            Err(e) => {
+                veth::delete_all(&veths);
+                return Err(e);
+            }
+        };
+        // The live definition now says where things are: the user's console pty and the host
+        // ends of the veths (`<target dev>`).
+        if let Some(c) = def.devices.consoles.first_mut() {
+            c.sources = vec![Node::with_attrs(
+                "source",
+                &[("path", &outer.slave_path.to_string_lossy())],
+            )];
+        }
+        let live = def.to_xml(&FormatOptions {
+            id: Some(args.id),
+            secure: true,
+            ..FormatOptions::default()
+        });
+        virtsh_state::atomic::write(&rt.live_xml_path(), live.as_bytes())
+            .map_err(|e| Error::new(ErrorKind::OperationFailed, e.to_string()))?;
+        let status = DomainStatus {
+            state: domain_state::RUNNING,
+            reason: state_reason::RUNNING_BOOTED,
+            id: args.id,
+            process: ProcessIdentity::of(init.pid()),
+            started: now(),
+            autodestroy: None,
+            cgroup: cgroup.as_ref().map(|c| c.path().to_string()),
+        };
+        rt.write_status(&status)
+            .map_err(|e| Error::new(ErrorKind::OperationFailed, e.to_string()))?;
+        Ok(Container {
+            args: args.clone(),
+            rt: rt.clone(),
+            init,
+            inner: inner.master,
+            outer,
+            cgroup,
+            veths,
+        })
+    }
+
+    /// Relay the console until the init ends; the shutoff reason its end means.
+    fn relay_until_end(&mut self) -> i32 {
+        let mut inner_open = true;
+        loop {
+            let mut fds = [
+                libc::pollfd {
+                    fd: self.init.pidfd().as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: if inner_open {
+                        self.inner.as_raw_fd()
+                    } else {
+                        -1
+                    },
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: self.outer.master.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+            ];
+            // SAFETY: three valid pollfd entries (a negative fd is ignored by poll).
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), 3, -1) };
+            if n < 0 {
+                continue;
+            }
+            if fds[1].revents != 0 {
+                inner_open = console::pump(self.inner.as_raw_fd(), self.outer.master.as_raw_fd());
+            }
+            if fds[2].revents != 0 && inner_open {
+                console::pump(self.outer.master.as_raw_fd(), self.inner.as_raw_fd());
+            }
+            if fds[0].revents != 0 {
+                if let Ok(Some(status)) = self.init.try_wait() {
+                    use std::os::unix::process::ExitStatusExt;
+                    return if status.signal() == Some(libc::SIGKILL) {
+                        state_reason::SHUTOFF_DESTROYED
+                    } else {
+                        state_reason::SHUTOFF_SHUTDOWN
+                    };
+                }
+            }
+        }
+    }
+
+    /// The init has ended: nothing of the container may stay behind.
+    fn finish(self, reason: i32) {
+        if let Some(cg) = &self.cgroup {
+            // Whatever the init left in the group dies with its pid namespace; a frozen group
+            // must be thawed for that.
+            let _ = cg.thaw();
+            if let Err(e) = cg.remove() {
+                eprintln!("supervisor of '{}': {e}", self.args.name);
+            }
+        }
+        veth::delete_all(&self.veths);
+        virtsh_network::guests::release_network_ports(&self.args.uri, &self.rt.live_xml_path());
+        let persistent = crate::driver::is_persistent(&self.args.uri, &self.args.name);
+        self.rt.remove_live_files();
+        if persistent {
+            if let Err(e) = self.rt.write_status(&DomainStatus::shutoff(reason)) {
+                eprintln!("supervisor of '{}': {e}", self.args.name);
+            }
+        } else {
+            self.rt.remove_all();
+        }
+    }
+}
+
+fn container_error(e: container::ContainerError) -> Error {
+    Error::new(ErrorKind::InternalError, e.to_string())
+}
+
+/// Put the container's init (still waiting to run) into a new cgroup with its limits: the
+/// memory of the definition, `<memtune>`, `<cputune>` shares and quota, and libvirt's device
+/// allow-list. libvirt's LXC driver refuses to run without cgroups; so does this one.
+fn join_cgroup(def: &DomainDef, args: &Args, pid: i32) -> Result<Option<Cgroup>> {
+    let layout = Layout::detect().map_err(cgroup_error)?;
+    let parts = cgroup_parts(&args.name, args.id);
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    let cg = Cgroup::create_configured(&layout, &parts, &Extra::ALL, pid, |cg| {
+        crate::driver::tune::apply_limits(cg, def)
+    })
+    .map_err(cgroup_error)?;
+    Ok(Some(cg))
+}
+
+pub(crate) fn cgroup_error(e: virtsh_cgroup::CgroupError) -> Error {
+    Error::new(ErrorKind::OperationFailed, e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn args_round_trip() {
+        let a = Args {
+            uri: "lxc:///embed?root=/x".into(),
+            name: "c,1".into(),
+            id: 3,
+        };
+        assert_eq!(Args::parse(&a.to_argv()).unwrap(), a);
+        assert!(Args::parse(&["--name".into(), "x".into()]).is_err());
+    }
+}
