@@ -24,6 +24,7 @@ pub mod nodestats;
 pub mod options;
 pub mod pool;
 pub mod qemu;
+pub mod saverestore;
 pub mod secret;
 pub mod snapshot;
 pub mod snapshot_ops;
@@ -182,6 +183,13 @@ pub fn handler(name: &str) -> Option<Handler> {
         "domifstat" => counters::cmd_domifstat,
         "managedsave" => managedsave::cmd_managedsave,
         "managedsave-remove" => managedsave::cmd_managedsave_remove,
+        "save" => saverestore::cmd_save,
+        "restore" => saverestore::cmd_restore,
+        "dump" => saverestore::cmd_dump,
+        "save-image-dumpxml" => saverestore::cmd_save_image_dumpxml,
+        "save-image-define" => saverestore::cmd_save_image_define,
+        "save-image-edit" => saverestore::cmd_save_image_edit,
+        "domjobabort" => saverestore::cmd_domjobabort,
         "console" => console::cmd_console,
         "metadata" => d::cmd_metadata,
         "qemu-monitor-command" => qemu::cmd_qemu_monitor_command,

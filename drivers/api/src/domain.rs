@@ -165,6 +165,41 @@ pub trait DomainDriver {
     fn managed_save_remove(&self, _dom: &Domain, _flags: u32) -> Result<()> {
         Err(Error::unsupported("virDomainManagedSaveRemove"))
     }
+    /// virDomainSaveFlags: the domain's state into `path` (already absolute, as libvirt's
+    /// public API layer makes it); `dxml` is a replacement definition. flags::save.
+    fn save_domain(
+        &self,
+        _dom: &Domain,
+        _path: &str,
+        _dxml: Option<&str>,
+        _flags: u32,
+    ) -> Result<()> {
+        Err(Error::unsupported("virDomainSaveFlags"))
+    }
+    /// virDomainRestoreFlags: start a domain from the image at `path`. flags::save.
+    fn restore_domain(&self, _path: &str, _dxml: Option<&str>, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virDomainRestoreFlags"))
+    }
+    /// virDomainCoreDumpWithFormat: `format` is a flags::dump_format value, flags::dump.
+    fn core_dump(&self, _dom: &Domain, _path: &str, _format: u32, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virDomainCoreDumpWithFormat"))
+    }
+    /// virDomainSaveImageGetXMLDesc: the definition stored in a save image.
+    fn save_image_xml(&self, _path: &str, _flags: u32) -> Result<String> {
+        Err(Error::unsupported("virDomainSaveImageGetXMLDesc"))
+    }
+    /// virDomainSaveImageDefineXML: replace the definition stored in a save image.
+    fn save_image_define(&self, _path: &str, _dxml: &str, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virDomainSaveImageDefineXML"))
+    }
+    /// virDomainAbortJob (flags 0) or virDomainAbortJobFlags (flags::abort_job).
+    fn abort_job(&self, _dom: &Domain, flags: u32) -> Result<()> {
+        Err(Error::unsupported(if flags == 0 {
+            "virDomainAbortJob"
+        } else {
+            "virDomainAbortJobFlags"
+        }))
+    }
     /// virDomainGetHostname
     fn domain_hostname(&self, _dom: &Domain, _flags: u32) -> Result<String> {
         Err(Error::unsupported("virDomainGetHostname"))

@@ -287,6 +287,26 @@ pub mod save {
     pub const RESET_NVRAM: u32 = 1 << 3;
 }
 
+/// virDomainCoreDumpFlags (dump).
+pub mod dump {
+    pub const CRASH: u32 = 1 << 0;
+    pub const LIVE: u32 = 1 << 1;
+    pub const BYPASS_CACHE: u32 = 1 << 2;
+    pub const RESET: u32 = 1 << 3;
+    pub const MEMORY_ONLY: u32 = 1 << 4;
+}
+
+/// virDomainAbortJobFlagsValues (domjobabort).
+pub mod abort_job {
+    pub const POSTCOPY: u32 = 1 << 0;
+}
+
+/// virDomainCoreDumpFormat: virsh's `--format` names, in libvirt's order (`elf` is RAW, 0).
+pub mod dump_format {
+    pub const RAW: u32 = 0;
+    pub const NAMES: &[&str] = &["elf", "kdump-zlib", "kdump-lzo", "kdump-snappy", "win-dmp"];
+}
+
 /// virNetworkUpdateCommand
 pub mod net_update_command {
     pub const NONE: u32 = 0;

@@ -488,6 +488,26 @@ impl DomainDriver for TestConnection {
         self.lock().managed_save_remove(dom, flags)
     }
 
+    fn save_domain(&self, dom: &Domain, path: &str, dxml: Option<&str>, flags: u32) -> Result<()> {
+        self.lock().save_domain(dom, path, dxml, flags)
+    }
+
+    fn restore_domain(&self, path: &str, dxml: Option<&str>, flags: u32) -> Result<()> {
+        self.lock().restore_domain(path, dxml, flags)
+    }
+
+    fn core_dump(&self, dom: &Domain, path: &str, format: u32, flags: u32) -> Result<()> {
+        self.lock().core_dump(dom, path, format, flags)
+    }
+
+    fn save_image_xml(&self, path: &str, flags: u32) -> Result<String> {
+        self.lock().save_image_xml(path, flags)
+    }
+
+    fn save_image_define(&self, path: &str, dxml: &str, flags: u32) -> Result<()> {
+        self.lock().save_image_define(path, dxml, flags)
+    }
+
     fn domain_hostname(&self, dom: &Domain, flags: u32) -> Result<String> {
         self.lock().hostname(dom, flags)
     }

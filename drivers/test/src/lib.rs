@@ -19,7 +19,8 @@
 //! domain object model and state machine), `domain.rs` (lookups, lifecycle, the
 //! `DomainDriver` impl), `domtune.rs` (memory, vCPUs, metadata, statistics), `domguest.rs`
 //! (guest queries and counters: hostname, time, addresses, CPU/block/interface statistics,
-//! control state, disk errors), `snapshot.rs` and `snapxml.rs` (snapshots), `network.rs`,
+//! control state, disk errors), `saveimage.rs` (save, restore, save images, core dumps),
+//! `snapshot.rs` and `snapxml.rs` (snapshots), `network.rs`,
 //! `netupdate.rs` and `virtsh_xml::network::update_section` (net-update), `storage.rs`, `interface.rs`, and
 //! `xmlconv.rs` (error mapping and the few XML operations done on `virtsh_xml`'s element
 //! trees).
@@ -37,6 +38,7 @@ mod interface;
 mod netupdate;
 mod network;
 mod nodefile;
+mod saveimage;
 mod snapshot;
 mod snapxml;
 mod storage;

@@ -7,6 +7,8 @@
 mod console;
 #[path = "domain_events.rs"]
 mod events;
+#[path = "domain_save.rs"]
+mod save;
 #[path = "domain_snapshot.rs"]
 mod snapshot;
 #[path = "domain_stats.rs"]
@@ -385,6 +387,30 @@ impl virtsh_api::DomainDriver for RemoteDriver {
             dom: rdom(dom),
             flags,
         })
+    }
+
+    fn save_domain(&self, dom: &Domain, path: &str, dxml: Option<&str>, flags: u32) -> Result<()> {
+        self.save_flags(dom, path, dxml, flags)
+    }
+
+    fn restore_domain(&self, path: &str, dxml: Option<&str>, flags: u32) -> Result<()> {
+        self.restore_flags(path, dxml, flags)
+    }
+
+    fn core_dump(&self, dom: &Domain, path: &str, format: u32, flags: u32) -> Result<()> {
+        self.core_dump_with_format(dom, path, format, flags)
+    }
+
+    fn save_image_xml(&self, path: &str, flags: u32) -> Result<String> {
+        self.save_image_get_xml(path, flags)
+    }
+
+    fn save_image_define(&self, path: &str, dxml: &str, flags: u32) -> Result<()> {
+        self.save_image_define_xml(path, dxml, flags)
+    }
+
+    fn abort_job(&self, dom: &Domain, flags: u32) -> Result<()> {
+        self.abort_job_flags(dom, flags)
     }
 
     fn domain_hostname(&self, dom: &Domain, flags: u32) -> Result<String> {
