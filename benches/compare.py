@@ -2,7 +2,7 @@
 """Benchmark virtsh against libvirt's virsh on the same machine, in the same run.
 
 usage: compare.py [--virtsh PATH] [--virsh PATH] [--uri URI] [--runs N] [--quick]
-                  [--no-network] [--no-remote]
+                  [--no-network] [--no-remote] [--no-lxc]
 
 Workloads, all on test:///default (no daemon): one-shot 'list --all', 'dominfo test',
 'dumpxml test', and a 20-command ';' chain in one process. Each tool runs each workload N times,
@@ -15,7 +15,9 @@ Then it runs benches/network.py (virtsh's network driver against libvirt 9.0's: 
 a DHCP client has a lease, net-destroy; in network namespaces it creates; needs root), so that
 its lines are in the same report; --no-network skips it. After that it runs benches/remote.py
 (virtsh's remote driver against virsh, both on one private libvirtd: qemu+unix with bare guests,
-test+unix; needs root); --no-remote skips it.
+test+unix; needs root); --no-remote skips it. Then benches/lxc.py (virtsh's LXC driver: start and
+destroy of a busybox container, against libvirt's LXC driver and the same steps by hand; needs
+root); --no-lxc skips it.
 
 It reports; it never fails on timing. The exit status is 1 only when a tool cannot be run at all.
 
@@ -137,11 +139,13 @@ def main():
     ap.add_argument("--uri", default="test:///default")
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--quick", action="store_true", help="5 runs per tool and workload "
-                    "(and 3 per side in the network and remote benchmarks)")
+                    "(and 3 per side in the network, remote and LXC benchmarks)")
     ap.add_argument("--no-network", action="store_true",
                     help="skip the network benchmark (benches/network.py)")
     ap.add_argument("--no-remote", action="store_true",
                     help="skip the remote driver benchmark (benches/remote.py)")
+    ap.add_argument("--no-lxc", action="store_true",
+                    help="skip the LXC driver benchmark (benches/lxc.py)")
     a = ap.parse_args()
     runs = 5 if a.quick else max(1, a.runs)
 
@@ -208,6 +212,8 @@ def main():
         status |= network_benchmark(tools, a.quick)
     if not a.no_remote:
         status |= remote_benchmark(tools, a.quick)
+    if not a.no_lxc:
+        status |= lxc_benchmark(tools, a.quick)
     return status
 
 
@@ -235,6 +241,13 @@ def remote_benchmark(tools, quick):
     """benches/remote.py. It prints "unavailable: why" for what it cannot run (not root, no
     libvirtd or QEMU) and exits 0 then; non-zero only when a tool cannot run or it breaks."""
     return sub_benchmark("remote.py", tools, quick)
+
+
+def lxc_benchmark(tools, quick):
+    """benches/lxc.py. It prints "unavailable: why" for what it cannot run (not root, no busybox,
+    no libvirtd or its LXC driver, libvirt's LXC driver failing on the host's cgroup layout) and
+    exits 0 then; non-zero only when virtsh cannot run or it breaks."""
+    return sub_benchmark("lxc.py", tools, quick)
 
 
 if __name__ == "__main__":

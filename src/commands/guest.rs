@@ -17,7 +17,7 @@ pub fn domain_opt(sh: &Shell, cmd: &ParsedCmd) -> Result<(Domain, String), CmdEr
 }
 
 /// vshCommandOptLongLong
-fn opt_ll(cmd: &ParsedCmd, name: &str) -> Result<Option<i64>, CmdError> {
+pub(crate) fn opt_ll(cmd: &ParsedCmd, name: &str) -> Result<Option<i64>, CmdError> {
     let Some(text) = cmd.get(name) else {
         return Ok(None);
     };

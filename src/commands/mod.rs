@@ -14,6 +14,7 @@ pub mod host;
 pub mod interface;
 pub mod jobinfo;
 pub mod lifecycle;
+pub mod lxc;
 pub mod managedsave;
 pub mod monitor;
 pub mod netevent;
@@ -181,6 +182,8 @@ pub fn handler(name: &str) -> Option<Handler> {
         "cpu-stats" => counters::cmd_cpu_stats,
         "domblkstat" => counters::cmd_domblkstat,
         "domifstat" => counters::cmd_domifstat,
+        "send-process-signal" => lxc::cmd_send_process_signal,
+        "lxc-enter-namespace" => lxc::cmd_lxc_enter_namespace,
         "managedsave" => managedsave::cmd_managedsave,
         "managedsave-remove" => managedsave::cmd_managedsave_remove,
         "save" => saverestore::cmd_save,

@@ -90,7 +90,7 @@ const SET_LIFECYCLE_ACTION_TYPE: &[&str] = &["poweroff", "reboot", "crash"];
 
 const SHUTDOWN_MODES: &[&str] = &["acpi", "agent", "initctl", "signal", "paravirt"];
 
-const SIGNALS: &[&str] = &[
+pub const SIGNALS: &[&str] = &[
     "nop", "hup", "int", "quit", "ill", "trap", "abrt", "bus", "fpe", "kill", "usr1", "segv",
     "usr2", "pipe", "alrm", "term", "stkflt", "chld", "cont", "stop", "tstp", "ttin", "ttou",
     "urg", "xcpu", "xfsz", "vtalrm", "prof", "winch", "poll", "pwr", "sys", "rt0", "rt1", "rt2",

@@ -317,6 +317,24 @@ pub trait DomainDriver {
     ) -> Result<crate::console::ConsoleStream> {
         Err(Error::unsupported("virDomainOpenConsole"))
     }
+    /// virDomainSendProcessSignal: `signum` is virDomainProcessSignal (Linux's numbers).
+    fn send_process_signal(
+        &self,
+        _dom: &Domain,
+        _pid: i64,
+        _signum: u32,
+        _flags: u32,
+    ) -> Result<()> {
+        Err(Error::unsupported("virDomainSendProcessSignal"))
+    }
+    /// virDomainLxcOpenNamespace: the namespaces of a container's init, as open files.
+    fn lxc_open_namespace(&self, _dom: &Domain, _flags: u32) -> Result<Vec<std::os::fd::OwnedFd>> {
+        Err(Error::unsupported("virDomainLxcOpenNamespace"))
+    }
+    /// virDomainLxcEnterCGroup, for process `pid` (virsh's child).
+    fn lxc_enter_cgroup(&self, _dom: &Domain, _pid: i32, _flags: u32) -> Result<()> {
+        Err(Error::unsupported("virDomainLxcEnterCGroup"))
+    }
     /// virDomainSendKey: `codeset` is virKeycodeSet, `holdtime` in ms.
     fn send_key(
         &self,

@@ -9,8 +9,8 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::path::Path;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -32,9 +32,7 @@ pub fn launch(
     let failed = |what: &str, e: io::Error| {
         Error::new(
             ErrorKind::OperationFailed,
-            format!(
-                "cannot start the supervisor of '{name}': {what}: {e}"
-            ),
+            format!("cannot start the supervisor of '{name}': {what}: {e}"),
         )
     };
     let (read_end, write_end) = pipe().map_err(|e| failed("pipe", e))?;

@@ -381,6 +381,24 @@ impl DomainDriver for TestConnection {
         Ok(self.lock().dom_ref(dom)?.is_active())
     }
 
+    /// testDomainSendProcessSignal: checked, then nothing happens.
+    fn send_process_signal(&self, dom: &Domain, pid: i64, signum: u32, flags: u32) -> Result<()> {
+        check_flags(flags, 0, "testDomainSendProcessSignal")?;
+        if pid != 1 {
+            return Err(Error::invalid_arg(
+                "only sending a signal to pid 1 is supported",
+            ));
+        }
+        // virDomainProcessSignal's last value + 1.
+        if signum >= 65 {
+            return Err(Error::invalid_arg(format!(
+                "signum value {signum} is out of range"
+            )));
+        }
+        self.lock().dom_ref(dom)?;
+        Ok(())
+    }
+
     fn domain_has_managed_save(&self, dom: &Domain) -> Result<bool> {
         Ok(self.lock().dom_ref(dom)?.has_managed_save)
     }

@@ -125,7 +125,7 @@ impl LxcDriver {
     }
 
     /// The running init of `v`, by pid, checked to be the recorded process.
-    fn init_pid(v: &DomainView) -> Result<i32> {
+    pub(super) fn init_pid(v: &DomainView) -> Result<i32> {
         v.check_active()?;
         v.status
             .process
@@ -134,7 +134,7 @@ impl LxcDriver {
             .ok_or_else(|| Error::invalid_op("domain is not running"))
     }
 
-    fn cgroup_of(v: &DomainView) -> Result<virtsh_cgroup::Cgroup> {
+    pub(super) fn cgroup_of(v: &DomainView) -> Result<virtsh_cgroup::Cgroup> {
         let rel = v
             .status
             .cgroup
@@ -357,7 +357,8 @@ impl DomainDriver for LxcDriver {
                 self.reconcile(&rt);
                 return Ok(());
             }
-            std::thread::sleep(Duration::from_millis(20));
+            // The supervisor records the end within milliseconds of the kill.
+            std::thread::sleep(Duration::from_millis(2));
         }
         Err(Error::new(
             ErrorKind::OperationFailed,
@@ -412,6 +413,36 @@ impl DomainDriver for LxcDriver {
     fn domain_has_managed_save(&self, dom: &Domain) -> Result<bool> {
         self.view_of(dom)?;
         Ok(false)
+    }
+
+    fn send_process_signal(&self, dom: &Domain, pid: i64, signum: u32, flags: u32) -> Result<()> {
+        self.signal_init(dom, pid, signum, flags)
+    }
+
+    fn lxc_open_namespace(&self, dom: &Domain, flags: u32) -> Result<Vec<std::os::fd::OwnedFd>> {
+        self.open_namespaces(dom, flags)
+    }
+
+    fn lxc_enter_cgroup(&self, dom: &Domain, pid: i32, flags: u32) -> Result<()> {
+        self.enter_cgroup(dom, pid, flags)
+    }
+
+    fn domain_interface_addresses(
+        &self,
+        dom: &Domain,
+        source: u32,
+        flags: u32,
+    ) -> Result<Vec<virtsh_api::DomainInterface>> {
+        self.addresses(dom, source, flags)
+    }
+
+    /// No security driver confines containers: no label.
+    fn domain_security_label(&self, dom: &Domain) -> Result<virtsh_api::SecurityLabel> {
+        self.view_of(dom)?;
+        Ok(virtsh_api::SecurityLabel {
+            label: String::new(),
+            enforcing: false,
+        })
     }
 
     /// lxcDomainOpenConsole: the user's side of the console the supervisor relays.

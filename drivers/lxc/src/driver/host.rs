@@ -8,6 +8,14 @@ use super::LxcDriver;
 const LIB_VERSION: u64 = 9_000_000;
 
 impl HostDriver for LxcDriver {
+    /// No security driver (SELinux, AppArmor) confines containers here.
+    fn security_model(&self) -> Result<virtsh_api::SecurityModel> {
+        Ok(virtsh_api::SecurityModel {
+            model: "none".to_string(),
+            doi: "0".to_string(),
+        })
+    }
+
     fn uri(&self) -> Result<String> {
         Ok(self.uri.clone())
     }

@@ -6,11 +6,13 @@
 //! container act on its init and its cgroup directly.
 //!
 //! - `mod.rs`: opening, the per-domain view with reconciliation of a dead supervisor.
-//! - `domain.rs`: the `DomainDriver` calls. `host.rs`: the `HostDriver` calls.
+//! - `domain.rs`: the `DomainDriver` calls; `process.rs`: signals, namespaces, addresses.
+//! - `host.rs`: the `HostDriver` calls.
 //! - `tune.rs`: the cgroup limits of a definition.
 
 mod domain;
 mod host;
+mod process;
 pub mod tune;
 
 use std::path::PathBuf;
@@ -160,10 +162,11 @@ impl LxcDriver {
         virtsh_network::guests::release_network_ports(&self.uri, &rt.live_xml_path());
         let crashed = DomainStatus::shutoff(state_reason::SHUTOFF_CRASHED);
         if self.reg.store.path_of(&rt.name).is_ok_and(|p| p.exists()) {
-            rt.remove_live_files();
+            // The status first, as the supervisor does (a `list` does not wait for the lock).
             if let Err(e) = rt.write_status(&crashed) {
                 eprintln!("warning: {e}");
             }
+            rt.remove_live_files();
         } else {
             rt.remove_all();
         }

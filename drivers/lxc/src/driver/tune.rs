@@ -21,7 +21,16 @@ fn cputune_num<T: std::str::FromStr>(cputune: Option<&Node>, name: &str) -> Opti
 /// Apply every limit `def` asks for. A limit the definition does not name is left alone, so
 /// a host without (say) swap accounting only fails a container that asks for a swap limit.
 pub fn apply_limits(cg: &Cgroup, def: &DomainDef) -> Result<()> {
-    cg.set_memory_hard_limit(def.memory_kib)?;
+    // `<memory>` is in every definition, so a host whose cgroups have no memory controller
+    // where virtsh looks (the v2 mount of a hybrid host with VIRTSH_CGROUP=v2) still runs
+    // containers, without that limit, and says so in the log. `<memtune>` limits, which
+    // someone asked for, are not waived.
+    if let Err(e) = cg.set_memory_hard_limit(def.memory_kib) {
+        if !e.is_unsupported() {
+            return Err(e);
+        }
+        eprintln!("warning: domain '{}': no memory limit: {e}", def.name);
+    }
     let memtune = def.memtune.as_ref();
     if let Some(kib) = memtune_kib(memtune, "hard_limit") {
         cg.set_memory_hard_limit(kib)?;

@@ -70,12 +70,22 @@ impl Args {
     }
 }
 
-/// The cgroup of a container: `virtsh/lxc/NAME-ID` (the id keeps a restarted container out of
-/// the group an old run may still be leaving).
-pub fn cgroup_parts(name: &str, id: i32) -> Vec<String> {
+/// The cgroup of a container: `virtsh/lxc/NAME-ID-ROOT`. The id keeps a restarted container
+/// out of the group an old run may still be leaving; ROOT (a hash of the connection's run
+/// directory) keeps two state roots (`lxc:///system` and an embed root, or two embed roots)
+/// with a container of the same name and id apart.
+pub fn cgroup_parts(name: &str, id: i32, run: &std::path::Path) -> Vec<String> {
+    // FNV-1a: a stable, dependency-free hash; it only needs to tell a few roots apart.
+    let hash = run
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        });
     vec![
         "lxc".to_string(),
-        virtsh_cgroup::escape_name(&format!("{name}-{id}")),
+        virtsh_cgroup::escape_name(&format!("{name}-{id}-{:08x}", hash as u32)),
     ]
 }
 
@@ -172,7 +182,7 @@ impl Container {
             )?;
             let pending = container::spawn(&spec).map_err(container_error)?;
             veth::move_into(&veths, pending.pid())?;
-            let cgroup = join_cgroup(&def, args, pending.pid())?;
+            let cgroup = join_cgroup(&def, args, &rt.run, pending.pid())?;
             let init = pending.release().map_err(container_error)?;
             Ok((init, cgroup))
         })();
@@ -282,11 +292,13 @@ impl Container {
         veth::delete_all(&self.veths);
         virtsh_network::guests::release_network_ports(&self.args.uri, &self.rt.live_xml_path());
         let persistent = crate::driver::is_persistent(&self.args.uri, &self.args.name);
-        self.rt.remove_live_files();
         if persistent {
+            // The status first: while it still says running, a command reading it needs the
+            // live XML (without it, the domain looks undefined).
             if let Err(e) = self.rt.write_status(&DomainStatus::shutoff(reason)) {
                 eprintln!("supervisor of '{}': {e}", self.args.name);
             }
+            self.rt.remove_live_files();
         } else {
             self.rt.remove_all();
         }
@@ -300,9 +312,14 @@ fn container_error(e: container::ContainerError) -> Error {
 /// Put the container's init (still waiting to run) into a new cgroup with its limits: the
 /// memory of the definition, `<memtune>`, `<cputune>` shares and quota, and libvirt's device
 /// allow-list. libvirt's LXC driver refuses to run without cgroups; so does this one.
-fn join_cgroup(def: &DomainDef, args: &Args, pid: i32) -> Result<Option<Cgroup>> {
+fn join_cgroup(
+    def: &DomainDef,
+    args: &Args,
+    run: &std::path::Path,
+    pid: i32,
+) -> Result<Option<Cgroup>> {
     let layout = Layout::detect().map_err(cgroup_error)?;
-    let parts = cgroup_parts(&args.name, args.id);
+    let parts = cgroup_parts(&args.name, args.id, run);
     let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
     let cg = Cgroup::create_configured(&layout, &parts, &Extra::ALL, pid, |cg| {
         crate::driver::tune::apply_limits(cg, def)

@@ -45,8 +45,13 @@ fn ip(args: &[&str]) -> Result<()> {
     ))
 }
 
+/// Whether `name` is a link of this process's network namespace. Asked of the kernel, not of
+/// `/sys/class/net`: the sysfs mounted there shows the namespace of whoever mounted it (the
+/// host's, under `nsenter --net`).
 fn link_exists(name: &str) -> bool {
-    std::path::Path::new("/sys/class/net").join(name).exists()
+    std::ffi::CString::new(name)
+        // SAFETY: a valid NUL-terminated name.
+        .is_ok_and(|c| unsafe { libc::if_nametoindex(c.as_ptr()) } != 0)
 }
 
 /// The first free `vethN` name at or after `*next` (libvirt's host-side names).

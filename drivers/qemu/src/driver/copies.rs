@@ -52,7 +52,8 @@ pub(crate) fn save_config(drv: &QemuDriver, def: &DomainDef) -> Result<()> {
     let text = def.to_xml(&opts);
     let again = DomainDef::parse_with(&text, &parse_options())
         .map_err(|e| e.api_error("domain_definition", &text))?;
-    drv.reg.store
+    drv.reg
+        .store
         .write(&def.name, &again.to_xml(&opts))
         .map_err(state_error)
 }

@@ -184,7 +184,8 @@ impl DomainDriver for QemuDriver {
             .filter(|p| !p.is_empty())
             .or_else(|| {
                 let p = self
-                    .reg.paths
+                    .reg
+                    .paths
                     .lib
                     .join("nvram")
                     .join(format!("{}_VARS.fd", dom.name));

@@ -32,9 +32,9 @@ use virtsh_xml::domain::{DomainDef, ParseOptions};
 
 use crate::runtime::{DomainRuntime, DomainStatus};
 use crate::state::{ObjectLock, StateError, StatePaths};
-pub(crate) use virtsh_state::domains::{no_domain, state_error, DomainView};
-use virtsh_state::domains::DomainRegistry;
 use crate::supervisor;
+use virtsh_state::domains::DomainRegistry;
+pub(crate) use virtsh_state::domains::{no_domain, state_error, DomainView};
 
 /// How long a state change waits for another one on the same domain (libvirt's job wait).
 const LOCK_WAIT: Duration = Duration::from_secs(30);

@@ -25,8 +25,8 @@ use std::time::Duration;
 use virtsh_api::{Error, Uri};
 
 use crate::runtime::ProcessIdentity;
-use virtsh_state::launch::{daemonize, Ready};
 use crate::state::StatePaths;
+use virtsh_state::launch::{daemonize, Ready};
 
 /// The first argument that selects the hidden supervisor mode of the `virtsh` binary.
 pub const SUPERVISE_ARG: &str = "__supervise";
@@ -132,7 +132,14 @@ pub fn launch(
     log: &std::path::Path,
     timeout: Duration,
 ) -> Result<(), Error> {
-    virtsh_state::launch::launch(exe, SUPERVISE_ARG, &args.to_argv(), &args.name, log, timeout)
+    virtsh_state::launch::launch(
+        exe,
+        SUPERVISE_ARG,
+        &args.to_argv(),
+        &args.name,
+        log,
+        timeout,
+    )
 }
 
 /// The supervisor's `main`: `argv` are the arguments after [`SUPERVISE_ARG`]. Returns the exit

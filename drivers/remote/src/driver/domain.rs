@@ -616,6 +616,15 @@ impl virtsh_api::DomainDriver for RemoteDriver {
         self.console(dom, devname, flags)
     }
 
+    fn send_process_signal(&self, dom: &Domain, pid: i64, signum: u32, flags: u32) -> Result<()> {
+        self.call::<procs::DomainSendProcessSignal>(&RemoteDomainSendProcessSignalArgs {
+            dom: rdom(dom),
+            pid_value: pid,
+            signum,
+            flags,
+        })
+    }
+
     fn send_key(
         &self,
         dom: &Domain,

@@ -194,7 +194,11 @@ impl DomainRegistry {
                 )
             }
         })?;
-        let opts = if live { &self.live_options } else { &self.options };
+        let opts = if live {
+            &self.live_options
+        } else {
+            &self.options
+        };
         let def = DomainDef::parse_with(&xml, opts).map_err(|e| {
             Error::internal(format!(
                 "corrupt definition {}: {}",
@@ -383,4 +387,3 @@ pub fn state_error(e: StateError) -> Error {
         other => Error::new(ErrorKind::OperationFailed, other.to_string()),
     }
 }
-

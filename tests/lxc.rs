@@ -1,0 +1,1132 @@
+//! The embedded LXC driver (`lxc:///embed?root=DIR`) end to end through the `virtsh` binary,
+//! with real namespaces, cgroups, ptys and veths: containers of a static busybox root.
+//!
+//! - what the init sees inside (pid 1, the hostname, its own namespaces, its cgroup, the
+//!   device allow-list) and what the host sees (memory limits, cgroup members, dominfo, list);
+//! - suspend freezes and resume thaws (the freezer), shutdown and destroy leave nothing
+//!   behind (processes, mounts, cgroups), a transient container goes away entirely;
+//! - a killed supervisor or a killed init is reconciled;
+//! - the console, one session at a time;
+//! - a container on a virtsh NAT network gets a DHCP lease (inside a test-made netns);
+//! - `VIRTSH_CGROUP=v2`: the cgroup2 mount of a hybrid host.
+//!
+//! Needs root and a static busybox: SKIP otherwise (a failure under CI=true).
+
+mod support;
+
+use std::cell::RefCell;
+use std::io::{Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use support::netns::{have_tools, NetNs};
+use support::rootfs::{busybox_root, can_run_containers, lxc_embed, script};
+use support::{unique_name, Embed};
+
+/// Every wait of these tests is bounded by this (unless said otherwise).
+const LIMIT: Duration = Duration::from_secs(30);
+
+const MIB: u64 = 1024 * 1024;
+
+/// Poll `f` until it gives a value; bounded by `limit`.
+fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let t0 = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(t0.elapsed() < limit, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\'', "&apos;")
+        .replace('"', "&quot;")
+}
+
+fn read(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+fn cmdline(pid: i32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
+}
+
+/// Whether `pid` is gone (or a zombie: it has ended, its new parent just has not reaped it).
+fn gone(pid: i32) -> bool {
+    match read(Path::new(&format!("/proc/{pid}/stat"))) {
+        None => true,
+        Some(s) => s
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
+    }
+}
+
+fn all_pids() -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The host's own namespace link `kind` (`pid:[4026531836]`).
+fn host_ns(kind: &str) -> String {
+    std::fs::read_link(format!("/proc/self/ns/{kind}"))
+        .expect("read a namespace link")
+        .display()
+        .to_string()
+}
+
+/// The directories of cgroup `rel` in every mounted hierarchy (v1 ones, the cgroup2 one).
+fn group_dirs(rel: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let top = Path::new("/sys/fs/cgroup");
+    if top.join(rel).is_dir() {
+        out.push(top.join(rel));
+    }
+    if let Ok(d) = std::fs::read_dir(top) {
+        for e in d.flatten() {
+            let p = e.path().join(rel);
+            if p.is_dir() {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// The directory of group `rel` that has control file `file`.
+fn group_file(rel: &str, file: &str) -> PathBuf {
+    group_dirs(rel)
+        .into_iter()
+        .map(|d| d.join(file))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("no hierarchy has {rel}/{file}"))
+}
+
+/// The directories `virtsh/lxc/NAME-*` in any hierarchy.
+fn groups_of(name: &str) -> Vec<PathBuf> {
+    let prefix = format!("{name}-");
+    let mut out = Vec::new();
+    for parent in group_dirs("virtsh/lxc") {
+        if let Ok(d) = std::fs::read_dir(&parent) {
+            for e in d.flatten() {
+                if e.file_name().to_string_lossy().starts_with(&prefix) && e.path().is_dir() {
+                    out.push(e.path());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The writable cgroup2 mount, if any.
+fn v2_mount() -> Option<PathBuf> {
+    let text = read(Path::new("/proc/self/mountinfo"))?;
+    text.lines().find_map(|line| {
+        let (left, right) = line.split_once(" - ")?;
+        let opts = left.split(' ').nth(5)?;
+        let mount = PathBuf::from(left.split(' ').nth(4)?);
+        (right.starts_with("cgroup2 ") && opts.split(',').any(|o| o == "rw")).then_some(mount)
+    })
+}
+
+/// What `run/NAME.status` records of a running container.
+struct Status {
+    init: i32,
+    cgroup: String,
+    id: i64,
+}
+
+/// One test's world: a private `lxc:///embed` root with a busybox root file system in it, and
+/// (network test) the namespace virtsh runs in. On drop, whatever still runs is destroyed
+/// (and, failing that, killed), leftover cgroups are removed, then the root and the namespace.
+struct Lab {
+    env: Embed,
+    rootfs: PathBuf,
+    names: RefCell<Vec<String>>,
+    /// The test's thread is in `netns` until this is dropped (after `env`).
+    _entered: Option<EnteredNetns>,
+    /// Dropped last: the network namespace the commands run in.
+    netns: Option<NetNs>,
+}
+
+/// The calling thread moved into a network namespace (as `nsenter --net` does), back to its
+/// own on drop. Every process it spawns (virtsh, and so the supervisors) starts there.
+///
+/// Not `ip netns exec`: that also mounts a sysfs of the namespace over `/sys`, which hides
+/// the cgroup hierarchies under `/sys/fs/cgroup`, and a container cannot start without them.
+struct EnteredNetns {
+    home: std::fs::File,
+}
+
+impl EnteredNetns {
+    fn enter(ns: &NetNs) -> EnteredNetns {
+        use std::os::fd::AsRawFd;
+        let home = std::fs::File::open("/proc/thread-self/ns/net").expect("own netns");
+        let target =
+            std::fs::File::open(format!("/run/netns/{}", ns.name)).expect("open the netns");
+        // SAFETY: setns on a valid namespace descriptor; it affects this thread only.
+        let rc = unsafe { libc::setns(target.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+        EnteredNetns { home }
+    }
+}
+
+impl Drop for EnteredNetns {
+    fn drop(&mut self) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: as in `enter`.
+        unsafe { libc::setns(self.home.as_raw_fd(), libc::CLONE_NEWNET) };
+    }
+}
+
+impl Lab {
+    fn new(tag: &str) -> Lab {
+        Lab::make(tag, None)
+    }
+
+    /// A lab whose commands run inside `ns` (its networks and veths are made there): this
+    /// thread enters it ([`EnteredNetns`]).
+    fn in_netns(tag: &str, ns: NetNs) -> Lab {
+        Lab::make(tag, Some(ns))
+    }
+
+    fn make(tag: &str, ns: Option<NetNs>) -> Lab {
+        let env = lxc_embed(tag);
+        let rootfs = env.root.join("rootfs");
+        busybox_root(&rootfs);
+        Lab {
+            env,
+            rootfs,
+            names: RefCell::new(Vec::new()),
+            _entered: ns.as_ref().map(EnteredNetns::enter),
+            netns: ns,
+        }
+    }
+
+    /// A domain name of this test run, remembered for the cleanup.
+    fn name(&self, tag: &str) -> String {
+        let n = unique_name(tag);
+        self.names.borrow_mut().push(n.clone());
+        n
+    }
+
+    /// The host directory a container `name` sees as `/out` (made by [`Lab::xml`]).
+    fn out(&self, name: &str) -> PathBuf {
+        self.env.root.join(format!("out-{name}"))
+    }
+
+    fn out_file(&self, name: &str, file: &str) -> Option<String> {
+        read(&self.out(name).join(file))
+    }
+
+    /// Wait until the container wrote `/out/FILE`; its contents, trimmed.
+    fn wait_out(&self, name: &str, file: &str, limit: Duration) -> String {
+        let log = self.env.root.join(format!("log/{name}.log"));
+        let t0 = Instant::now();
+        loop {
+            if let Some(s) = self.out_file(name, file) {
+                return s.trim().to_string();
+            }
+            assert!(
+                t0.elapsed() < limit,
+                "{name}: no /out/{file} within {limit:?}; supervisor log:\n{}",
+                read(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// A container of the busybox root: `init` (with `args`), `/out` bound to
+    /// [`Lab::out`], a pty console, `extra` elements of `<domain>` and `devices`.
+    fn xml(&self, name: &str, init: &[&str], extra: &str, devices: &str) -> String {
+        std::fs::create_dir_all(self.out(name)).expect("create the out directory");
+        let (first, args) = init.split_first().expect("an init");
+        let args: String = args
+            .iter()
+            .map(|a| format!("<initarg>{}</initarg>", xml_escape(a)))
+            .collect();
+        format!(
+            "<domain type='lxc'>
+  <name>{name}</name>
+  <memory unit='MiB'>128</memory>
+  {extra}
+  <os>
+    <type>exe</type>
+    <init>{first}</init>
+    {args}
+  </os>
+  <devices>
+    <filesystem type='mount'><source dir='{root}'/><target dir='/'/></filesystem>
+    <filesystem type='mount'><source dir='{out}'/><target dir='/out'/></filesystem>
+    <console type='pty'/>
+    {devices}
+  </devices>
+</domain>
+",
+            root = self.rootfs.display(),
+            out = self.out(name).display(),
+        )
+    }
+
+    /// [`Lab::xml`] of `/bin/sh -c SCRIPT`.
+    fn sh_xml(&self, name: &str, script: &str, extra: &str, devices: &str) -> String {
+        self.xml(name, &["/bin/sh", "-c", script], extra, devices)
+    }
+
+    fn define(&self, name: &str, xml: &str) {
+        self.env.define(name, xml);
+    }
+
+    fn start(&self, name: &str) {
+        assert_eq!(
+            self.env.ok(&["start", name]),
+            format!("Domain '{name}' started\n\n")
+        );
+    }
+
+    fn status(&self, name: &str) -> Status {
+        let path = self.env.root.join(format!("run/{name}.status"));
+        let text = read(&path).unwrap_or_else(|| panic!("no {}", path.display()));
+        let v: serde_json::Value = serde_json::from_str(&text).expect("status JSON");
+        Status {
+            init: v["process"]["pid"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("no process.pid in {text}")) as i32,
+            cgroup: v["cgroup"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no cgroup in {text}"))
+                .to_string(),
+            id: v["id"].as_i64().unwrap_or(-1),
+        }
+    }
+
+    /// The supervisors of `name` in this root.
+    fn supervisors(&self, name: &str) -> Vec<i32> {
+        let me = std::process::id() as i32;
+        all_pids()
+            .into_iter()
+            .filter(|&p| p != me && !gone(p))
+            .filter(|&p| {
+                let c = cmdline(p);
+                c.contains("__lxc-supervise")
+                    && c.contains(&format!("--name\0{name}\0"))
+                    && c.contains(&self.env.uri)
+            })
+            .collect()
+    }
+
+    /// The live processes whose root is this lab's root file system (the containers' own).
+    fn contained(&self) -> Vec<i32> {
+        let Ok(m) = std::fs::metadata(&self.rootfs) else {
+            return Vec::new();
+        };
+        all_pids()
+            .into_iter()
+            .filter(|&p| !gone(p))
+            .filter(|p| {
+                std::fs::metadata(format!("/proc/{p}/root"))
+                    .is_ok_and(|r| r.dev() == m.dev() && r.ino() == m.ino())
+            })
+            .collect()
+    }
+
+    /// The lines of the host's mount table that name this lab's root file system.
+    fn root_mounts(&self) -> Vec<String> {
+        let root = self.rootfs.display().to_string();
+        read(Path::new("/proc/self/mountinfo"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(&root))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Wait until nothing of `name` is left: no process in the root file system (other than
+    /// `keep`'s containers), no supervisor, no cgroup, no mount of the root on the host.
+    fn assert_nothing_left(&self, name: &str) {
+        let t0 = Instant::now();
+        loop {
+            let procs = self.contained();
+            let sups = self.supervisors(name);
+            let groups = groups_of(name);
+            let mounts = self.root_mounts();
+            if procs.is_empty() && sups.is_empty() && groups.is_empty() && mounts.is_empty() {
+                return;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "{name}: left behind: processes {:?}, supervisors {sups:?}, cgroups {groups:?}, \
+                 mounts {mounts:?}",
+                procs
+                    .iter()
+                    .map(|&p| (p, cmdline(p).replace('\0', " ")))
+                    .collect::<Vec<_>>()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for name in self.names.borrow().iter() {
+            let _ = self.env.cmd(&["destroy", name]).output();
+        }
+        // Whatever survived that (a test that failed half-way through a reconciliation).
+        for name in self.names.borrow().iter() {
+            for p in self.supervisors(name) {
+                // SAFETY: kill has no memory-safety preconditions.
+                unsafe { libc::kill(p, libc::SIGKILL) };
+            }
+        }
+        for p in self.contained() {
+            // SAFETY: as above.
+            unsafe { libc::kill(p, libc::SIGKILL) };
+        }
+        for name in self.names.borrow().iter() {
+            for dir in groups_of(name) {
+                let _ = std::fs::write(dir.join("freezer.state"), "THAWED");
+                let _ = std::fs::write(dir.join("cgroup.freeze"), "0");
+                let t0 = Instant::now();
+                while std::fs::remove_dir(&dir).is_err() && t0.elapsed() < Duration::from_secs(2) {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        }
+        // Then `env` (destroys what its `list` still shows, removes the root) and the netns.
+    }
+}
+
+/// Facts checked from inside: pid 1, hostname, the namespaces, the cgroup, the devices.
+const FACTS: &str = "echo $$ > /out/pid
+hostname > /out/hostname
+for n in pid mnt uts ipc net; do echo $n $(readlink /proc/self/ns/$n); done > /out/ns
+cat /proc/self/cgroup > /out/cgroup
+cat /devtest/null > /out/null.txt 2>&1 && echo null-ok > /out/null.txt
+head -c 1 /devtest/loop0 > /out/loop.txt 2>&1 || echo denied >> /out/loop.txt
+echo ok > /out/done
+trap 'exit 0' TERM
+while :; do sleep 0.2; done";
+
+/// Device nodes in the root for the allow-list check: the null device (allowed to
+/// containers), and a loop block device (not).
+fn make_device_nodes(rootfs: &Path) {
+    let dir = rootfs.join("devtest");
+    std::fs::create_dir_all(&dir).expect("devtest");
+    for (file, mode, major, minor) in [
+        ("null", libc::S_IFCHR | 0o666, 1, 3),
+        ("loop0", libc::S_IFBLK | 0o600, 7, 0),
+    ] {
+        let path = std::ffi::CString::new(dir.join(file).to_str().expect("utf-8")).expect("path");
+        // SAFETY: a valid NUL-terminated path.
+        let rc = unsafe { libc::mknod(path.as_ptr(), mode, libc::makedev(major, minor)) };
+        assert_eq!(rc, 0, "mknod: {}", std::io::Error::last_os_error());
+    }
+}
+
+/// Inside: `$$` is 1, the hostname is the name, pid/mnt/uts/ipc namespaces of its own (and
+/// net with `<privnet/>`, the host's without), its cgroup, the device allow-list. Outside:
+/// the memory limits, the init in its group, `dominfo`, `list`, `domid`.
+#[test]
+fn facts_inside_and_outside() {
+    if !can_run_containers("facts_inside_and_outside") {
+        return;
+    }
+    let lab = Lab::new("lxf");
+    make_device_nodes(&lab.rootfs);
+    let private = lab.name("lxf");
+    let shared = lab.name("lxf");
+    let memtune = "<memtune><hard_limit unit='MiB'>96</hard_limit></memtune>
+  <features><privnet/></features>";
+    lab.define(&private, &lab.sh_xml(&private, FACTS, memtune, ""));
+    lab.define(&shared, &lab.sh_xml(&shared, FACTS, "", ""));
+    lab.start(&private);
+    lab.start(&shared);
+
+    for (name, private_net, limit) in [(&private, true, 96 * MIB), (&shared, false, 128 * MIB)] {
+        lab.wait_out(name, "done", LIMIT);
+        assert_eq!(lab.out_file(name, "pid").unwrap().trim(), "1", "{name}: $$");
+        assert_eq!(lab.out_file(name, "hostname").unwrap().trim(), name);
+        let ns = lab.out_file(name, "ns").unwrap();
+        for kind in ["pid", "mnt", "uts", "ipc", "net"] {
+            let inside = ns
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{kind} ")))
+                .unwrap_or_else(|| panic!("{name}: no {kind} in {ns}"));
+            assert!(inside.starts_with(&format!("{kind}:[")), "{name}: {ns}");
+            let own = kind != "net" || private_net;
+            assert_eq!(
+                inside != host_ns(kind),
+                own,
+                "{name}: {kind} namespace {inside} (the host's: {})",
+                host_ns(kind)
+            );
+        }
+
+        let st = lab.status(name);
+        assert_eq!(
+            lab.env.ok(&["domid", name]).trim(),
+            st.id.to_string(),
+            "{name}: domid"
+        );
+        assert!(
+            st.cgroup
+                .starts_with(&format!("virtsh/lxc/{name}-{}-", st.id)),
+            "{name}: cgroup {}",
+            st.cgroup
+        );
+        // The init seen from the host: pid 1 of its namespace, in its group.
+        let status = read(Path::new(&format!("/proc/{}/status", st.init))).expect("init alive");
+        let nspid = status
+            .lines()
+            .find(|l| l.starts_with("NSpid:"))
+            .expect("NSpid");
+        assert_eq!(
+            nspid.split_whitespace().collect::<Vec<_>>(),
+            ["NSpid:", &st.init.to_string(), "1"],
+            "{name}"
+        );
+        let procs = read(&group_file(&st.cgroup, "cgroup.procs")).unwrap();
+        assert!(
+            procs.lines().any(|l| l == st.init.to_string()),
+            "{name}: init {} not in {}: {procs}",
+            st.init,
+            st.cgroup
+        );
+        let cg = lab.out_file(name, "cgroup").unwrap();
+        for ctl in ["memory", "freezer", "devices", "pids", "cpuacct"] {
+            let line = cg.lines().find(|l| {
+                l.split(':')
+                    .nth(1)
+                    .is_some_and(|c| c.split(',').any(|x| x == ctl))
+            });
+            if let Some(line) = line {
+                assert!(
+                    line.ends_with(&format!(":/{}", st.cgroup)),
+                    "{name}: {ctl}: {cg}"
+                );
+            } else {
+                // A v2 host: one line, `0::/virtsh/lxc/...`.
+                assert!(cg.contains(&format!("0::/{}", st.cgroup)), "{name}: {cg}");
+            }
+        }
+        let mem = match group_dirs(&st.cgroup)
+            .iter()
+            .map(|d| d.join("memory.limit_in_bytes"))
+            .find(|p| p.exists())
+        {
+            Some(p) => read(&p).unwrap(),
+            None => read(&group_file(&st.cgroup, "memory.max")).unwrap(),
+        };
+        assert_eq!(mem.trim(), limit.to_string(), "{name}: memory limit");
+        // The allow-list: /dev/null's numbers may be opened, a loop device's not.
+        assert_eq!(
+            lab.out_file(name, "null.txt").unwrap(),
+            "null-ok\n",
+            "{name}"
+        );
+        let denied = lab.out_file(name, "loop.txt").unwrap();
+        assert!(
+            denied.contains("Operation not permitted") && denied.ends_with("denied\n"),
+            "{name}: {denied}"
+        );
+
+        let info = lab.env.ok(&["dominfo", name]);
+        assert!(
+            info.lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["State:", "running"]),
+            "{info}"
+        );
+        assert!(
+            info.contains("Max memory:     131072 KiB")
+                && info.contains("OS Type:        exe")
+                && info.contains(&format!("Id:             {}", st.id)),
+            "{info}"
+        );
+        let list = lab.env.ok(&["list"]);
+        assert!(
+            list.lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                    == [st.id.to_string().as_str(), name.as_str(), "running"]),
+            "{list}"
+        );
+        // The container's mounts stay in its own mount namespace.
+        assert_eq!(lab.root_mounts(), Vec::<String>::new());
+    }
+    // Both share the root file system: nothing of either may stay once both are gone.
+    for name in [&private, &shared] {
+        lab.env.ok(&["destroy", name]);
+        assert_eq!(lab.env.state(name), "shut off (destroyed)");
+    }
+    for name in [&private, &shared] {
+        lab.assert_nothing_left(name);
+    }
+}
+
+/// The ticking init: one line a tenth of a second into /out/ticks.
+const TICKS: &str = "trap 'exit 0' TERM
+while :; do echo x >> /out/ticks; sleep 0.1; done";
+
+fn ticks(lab: &Lab, name: &str) -> usize {
+    lab.out_file(name, "ticks").map_or(0, |s| s.len())
+}
+
+/// `suspend` freezes the whole container (the file stops growing, the freezer says so),
+/// `resume` thaws it.
+#[test]
+fn suspend_freezes_and_resume_thaws() {
+    if !can_run_containers("suspend_freezes_and_resume_thaws") {
+        return;
+    }
+    let lab = Lab::new("lxs");
+    let name = lab.name("lxs");
+    lab.define(&name, &lab.sh_xml(&name, TICKS, "", ""));
+    lab.start(&name);
+    wait_for("ticks", LIMIT, || (ticks(&lab, &name) >= 6).then_some(()));
+    let st = lab.status(&name);
+    let (freezer, frozen, thawed) = match group_dirs(&st.cgroup)
+        .iter()
+        .map(|d| d.join("freezer.state"))
+        .find(|p| p.exists())
+    {
+        Some(p) => (p, "FROZEN", "THAWED"),
+        None => (group_file(&st.cgroup, "cgroup.freeze"), "1", "0"),
+    };
+
+    assert_eq!(
+        lab.env.ok(&["suspend", &name]),
+        format!("Domain '{name}' suspended\n\n")
+    );
+    assert_eq!(read(&freezer).unwrap().trim(), frozen);
+    assert_eq!(lab.env.state(&name), "paused (user)");
+    let info = lab.env.ok(&["dominfo", &name]);
+    assert!(info.contains("State:          paused"), "{info}");
+    let before = ticks(&lab, &name);
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(ticks(&lab, &name), before, "the container ran while paused");
+    // Still paused: a second suspend changes nothing.
+    lab.env.ok(&["suspend", &name]);
+    assert_eq!(lab.env.state(&name), "paused (user)");
+
+    assert_eq!(
+        lab.env.ok(&["resume", &name]),
+        format!("Domain '{name}' resumed\n\n")
+    );
+    assert_eq!(read(&freezer).unwrap().trim(), thawed);
+    assert_eq!(lab.env.state(&name), "running (unpaused)");
+    wait_for("ticks after resume", Duration::from_secs(10), || {
+        (ticks(&lab, &name) > before + 2).then_some(())
+    });
+    let e = lab.env.err(&["resume", &name]);
+    assert!(e.contains("domain is not paused"), "{e}");
+
+    lab.env.ok(&["shutdown", &name]);
+    lab.env
+        .wait_state(&name, "shut off (shutdown)", Duration::from_secs(10));
+    lab.assert_nothing_left(&name);
+}
+
+/// The init of [`shutdown_and_destroy_leave_nothing`]: children of its own, and a trap so that
+/// SIGTERM ends it.
+const FAMILY: &str = "trap 'exit 0' TERM
+sleep 1000 &
+sleep 1001 &
+echo ok > /out/done
+while :; do sleep 0.2; done";
+
+/// `shutdown` ends a container whose init takes SIGTERM; `destroy` kills one (also a paused
+/// one); neither leaves a process, mount or cgroup; a transient container goes away with its
+/// end.
+#[test]
+fn shutdown_and_destroy_leave_nothing() {
+    if !can_run_containers("shutdown_and_destroy_leave_nothing") {
+        return;
+    }
+    let lab = Lab::new("lxd");
+    let name = lab.name("lxd");
+    lab.define(&name, &lab.sh_xml(&name, FAMILY, "", ""));
+
+    lab.start(&name);
+    lab.wait_out(&name, "done", LIMIT);
+    let procs = lab.contained();
+    assert!(
+        procs.len() >= 3,
+        "sh and two sleeps (and the loop's): {procs:?}"
+    );
+    assert_eq!(
+        lab.env.ok(&["shutdown", &name]),
+        format!("Domain '{name}' is being shutdown\n\n")
+    );
+    lab.env
+        .wait_state(&name, "shut off (shutdown)", Duration::from_secs(10));
+    lab.assert_nothing_left(&name);
+    assert!(!lab.env.root.join(format!("run/{name}.xml")).exists());
+
+    // Again, then destroy.
+    std::fs::remove_file(lab.out(&name).join("done")).expect("rm done");
+    lab.start(&name);
+    lab.wait_out(&name, "done", LIMIT);
+    let st = lab.status(&name);
+    assert!(!groups_of(&name).is_empty());
+    assert_eq!(
+        lab.env.ok(&["destroy", &name]),
+        format!("Domain '{name}' destroyed\n\n")
+    );
+    assert_eq!(lab.env.state(&name), "shut off (destroyed)");
+    assert!(gone(st.init));
+    lab.assert_nothing_left(&name);
+    let e = lab.env.err(&["destroy", &name]);
+    assert!(e.contains("domain is not running"), "{e}");
+
+    // A transient container, paused when destroyed: nothing of it stays, not even its name.
+    let transient = lab.name("lxd");
+    let path = lab.env.root.join("transient.xml");
+    std::fs::write(&path, lab.sh_xml(&transient, FAMILY, "", "")).expect("write");
+    let out = lab.env.ok(&["create", path.to_str().expect("utf-8")]);
+    assert!(
+        out.starts_with(&format!("Domain '{transient}' created from")),
+        "{out}"
+    );
+    lab.wait_out(&transient, "done", LIMIT);
+    assert!(lab.env.ok(&["list", "--name"]).contains(&transient));
+    assert_eq!(
+        lab.env
+            .ok(&["dominfo", &transient])
+            .lines()
+            .find(|l| l.starts_with("Persistent:"))
+            .unwrap_or_default(),
+        "Persistent:     no"
+    );
+    lab.env.ok(&["suspend", &transient]);
+    lab.env.ok(&["destroy", &transient]);
+    let all = lab.env.ok(&["list", "--all", "--name"]);
+    assert!(!all.contains(&transient), "{all}");
+    assert!(all.contains(&name), "{all}");
+    let e = lab.env.err(&["domstate", &transient]);
+    assert!(e.contains("failed to get domain"), "{e}");
+    assert!(!lab
+        .env
+        .root
+        .join(format!("run/{transient}.status"))
+        .exists());
+    lab.assert_nothing_left(&transient);
+}
+
+/// A killed supervisor is noticed by the next command: the container is ended and recorded
+/// as crashed, its cgroup removed. A killed init is noticed by the supervisor, which records
+/// the end (destroyed: SIGKILL) and removes the cgroup.
+#[test]
+fn a_killed_supervisor_or_init_is_reconciled() {
+    if !can_run_containers("a_killed_supervisor_or_init_is_reconciled") {
+        return;
+    }
+    let lab = Lab::new("lxr");
+    let name = lab.name("lxr");
+    lab.define(&name, &lab.sh_xml(&name, FAMILY, "", ""));
+    lab.start(&name);
+    lab.wait_out(&name, "done", LIMIT);
+    let st = lab.status(&name);
+    let sups = lab.supervisors(&name);
+    assert_eq!(sups.len(), 1, "{sups:?}");
+    // SAFETY: kill has no memory-safety preconditions.
+    assert_eq!(unsafe { libc::kill(sups[0], libc::SIGKILL) }, 0);
+    wait_for("the supervisor's end", LIMIT, || {
+        gone(sups[0]).then_some(())
+    });
+    lab.env
+        .wait_state(&name, "shut off (crashed)", Duration::from_secs(10));
+    wait_for("the init's end", Duration::from_secs(10), || {
+        gone(st.init).then_some(())
+    });
+    lab.assert_nothing_left(&name);
+    let info = lab.env.ok(&["dominfo", &name]);
+    assert!(info.contains("State:          shut off"), "{info}");
+
+    // It starts again; now kill its init.
+    std::fs::remove_file(lab.out(&name).join("done")).expect("rm done");
+    lab.start(&name);
+    lab.wait_out(&name, "done", LIMIT);
+    let st = lab.status(&name);
+    let sups = lab.supervisors(&name);
+    assert_eq!(sups.len(), 1, "{sups:?}");
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(st.init, libc::SIGKILL) }, 0);
+    lab.env
+        .wait_state(&name, "shut off (destroyed)", Duration::from_secs(10));
+    wait_for("the supervisor's exit", LIMIT, || {
+        gone(sups[0]).then_some(())
+    });
+    lab.assert_nothing_left(&name);
+}
+
+/// A `virtsh console` process on a pseudo-terminal, with everything it printed kept (as in
+/// tests/qemu_console.rs).
+struct Session {
+    child: Child,
+    master: std::fs::File,
+    seen: Arc<Mutex<Vec<u8>>>,
+    what: String,
+}
+
+impl Session {
+    fn start(env: &Embed, args: &[&str]) -> Session {
+        let (mut master, mut slave) = (-1, -1);
+        // SAFETY: openpty fills two descriptors; name, termios and winsize may be null.
+        let rc = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: both descriptors were just opened and belong to us alone.
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        let mut cmd = env.cmd(args);
+        cmd.stdin(Stdio::from(slave.try_clone().expect("dup")))
+            .stdout(Stdio::from(slave.try_clone().expect("dup")))
+            .stderr(Stdio::from(slave));
+        let child = cmd.spawn().expect("run virtsh console");
+        drop(cmd); // closes our copies of the slave, so the reader sees EIO when the child ends
+        let master = std::fs::File::from(master);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut reader = master.try_clone().expect("dup master");
+        let sink = seen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Session {
+            child,
+            master,
+            seen,
+            what: args.join(" "),
+        }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.seen.lock().unwrap()).into_owned()
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.master
+            .write_all(bytes)
+            .expect("write to the console's terminal");
+    }
+
+    /// Wait until the output, after its first `from` bytes, contains `text`; send `nudge`
+    /// every second meanwhile, if given.
+    fn wait_for(&mut self, text: &str, from: usize, nudge: Option<&[u8]>) {
+        let t0 = Instant::now();
+        let mut last_nudge = Instant::now();
+        loop {
+            let seen = self.text();
+            if seen.get(from..).is_some_and(|s| s.contains(text)) {
+                return;
+            }
+            if let Ok(Some(st)) = self.child.try_wait() {
+                std::thread::sleep(Duration::from_millis(200));
+                let seen = self.text();
+                assert!(
+                    seen.get(from..).is_some_and(|s| s.contains(text)),
+                    "`{}` exited ({st}) before printing {text:?}; it printed:\n{seen}",
+                    self.what
+                );
+                return;
+            }
+            assert!(
+                t0.elapsed() < LIMIT,
+                "`{}`: no {text:?} within {LIMIT:?}; it printed:\n{seen}",
+                self.what
+            );
+            if let Some(n) = nudge {
+                if last_nudge.elapsed() > Duration::from_secs(1) {
+                    self.send(n);
+                    last_nudge = Instant::now();
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Wait (bounded by `limit`) for the process to end; its exit code.
+    fn wait_exit(&mut self, limit: Duration) -> i32 {
+        let t0 = Instant::now();
+        loop {
+            if let Some(st) = self.child.try_wait().expect("wait") {
+                std::thread::sleep(Duration::from_millis(100));
+                return st.code().unwrap_or(-1);
+            }
+            assert!(
+                t0.elapsed() < limit,
+                "`{}` still runs after {limit:?}; it printed:\n{}",
+                self.what,
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Connected, and the shell's prompt seen (nudged with newlines).
+    fn wait_prompt(&mut self) {
+        self.wait_for("Escape character is", 0, None);
+        let from = self.text().len();
+        self.wait_for("# ", from, Some(b"\r"));
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// `virtsh console` to an interactive shell as the init: typing reaches it, ^] leaves, and a
+/// second session is refused while one is connected.
+#[test]
+fn console_reaches_the_init_shell() {
+    if !can_run_containers("console_reaches_the_init_shell") {
+        return;
+    }
+    let lab = Lab::new("lxc");
+    let name = lab.name("lxcon");
+    lab.define(&name, &lab.xml(&name, &["/bin/sh"], "", ""));
+    lab.start(&name);
+
+    let mut a = Session::start(&lab.env, &["console", &name]);
+    a.wait_for(
+        &format!("Connected to domain '{name}'\r\nEscape character is ^] (Ctrl + ])\r\n"),
+        0,
+        None,
+    );
+    a.wait_prompt();
+    let from = a.text().len();
+    a.send(b"echo hi-$((6*7)) $(hostname)\r");
+    a.wait_for(&format!("hi-42 {name}"), from, None);
+
+    // One session at a time.
+    let mut b = Session::start(&lab.env, &["console", &name]);
+    assert_eq!(b.wait_exit(LIMIT), 1, "{}", b.text());
+    assert!(
+        b.text()
+            .contains("error: operation failed: Active console session exists for this domain"),
+        "{}",
+        b.text()
+    );
+    assert_eq!(
+        a.child.try_wait().expect("wait"),
+        None,
+        "the first session went away"
+    );
+    a.send(&[0x1d]);
+    assert_eq!(a.wait_exit(Duration::from_secs(5)), 0, "{}", a.text());
+
+    // Free again once the first has left; the shell is the same one.
+    let mut c = Session::start(&lab.env, &["console", &name]);
+    c.wait_prompt();
+    let from = c.text().len();
+    c.send(b"echo again-$$\r");
+    c.wait_for("again-1", from, None);
+    c.send(&[0x1d]);
+    assert_eq!(c.wait_exit(Duration::from_secs(5)), 0, "{}", c.text());
+
+    lab.env.ok(&["destroy", &name]);
+    let o = lab.env.run(&["console", &name]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "error: The domain is not running\n"
+    );
+    lab.assert_nothing_left(&name);
+}
+
+/// A container with `<interface type='network'>` on a virtsh NAT network (in a namespace of
+/// the test's own): its veth joins the network's bridge, its DHCP client gets a lease that
+/// `net-dhcp-leases` shows, and `destroy` leaves no veth.
+#[test]
+fn container_on_a_network_gets_a_lease() {
+    let test = "container_on_a_network_gets_a_lease";
+    if !have_tools(test, &["nft"]) || !can_run_containers(test) {
+        return;
+    }
+    let lab = Lab::in_netns("lxn", NetNs::new("lxn"));
+    let ns = lab.netns.as_ref().expect("netns");
+    let net = "lxnet";
+    let path = lab.env.root.join("net.xml");
+    std::fs::write(
+        &path,
+        format!(
+            "<network>
+  <name>{net}</name>
+  <forward mode='nat'/>
+  <ip address='192.168.173.1' netmask='255.255.255.0'>
+    <dhcp><range start='192.168.173.100' end='192.168.173.200'/></dhcp>
+  </ip>
+</network>
+"
+        ),
+    )
+    .expect("write the network XML");
+    lab.env.ok(&["net-define", path.to_str().expect("utf-8")]);
+    lab.env.ok(&["net-start", net]);
+    let bridge = lab
+        .env
+        .ok(&["net-info", net])
+        .lines()
+        .find_map(|l| l.strip_prefix("Bridge:"))
+        .expect("a Bridge: line")
+        .trim()
+        .to_string();
+
+    // The DHCP client's script writes the address it got: nothing needs applying.
+    script(
+        &lab.rootfs.join("bin/lease"),
+        "case \"$1\" in bound|renew) echo \"$ip\" > /out/ip;; esac\n",
+    );
+    let name = lab.name("lxn");
+    let mac = "52:54:00:0c:0d:0e";
+    let init = format!(
+        "trap 'exit 0' TERM
+udhcpc -i eth0 -n -q -t 10 -T 1 -s /bin/lease -x hostname:{name} > /out/udhcpc.log 2>&1
+echo $? > /out/udhcpc.rc
+while :; do sleep 0.2; done"
+    );
+    let nic = format!(
+        "<interface type='network'><mac address='{mac}'/><source network='{net}'/></interface>"
+    );
+    lab.define(&name, &lab.sh_xml(&name, &init, "", &nic));
+    lab.start(&name);
+
+    let ports = ns.ok(&["ip", "-o", "link", "show", "master", &bridge]);
+    assert!(ports.contains("veth"), "{ports}");
+    let xml = lab.env.ok(&["dumpxml", &name]);
+    assert!(xml.contains("<target dev='veth"), "{xml}");
+    let rc = lab.wait_out(&name, "udhcpc.rc", Duration::from_secs(60));
+    let log = lab.out_file(&name, "udhcpc.log").unwrap_or_default();
+    assert_eq!(rc, "0", "udhcpc failed:\n{log}");
+    let ip = lab.wait_out(&name, "ip", Duration::from_secs(5));
+    assert!(ip.starts_with("192.168.173."), "{ip}\n{log}");
+    let leases = lab.env.ok(&["net-dhcp-leases", net]);
+    assert!(
+        leases.contains(mac) && leases.contains(&format!("{ip}/24")),
+        "{leases}"
+    );
+    assert!(leases.contains(&name), "{leases}");
+
+    lab.env.ok(&["destroy", &name]);
+    let links = ns.ok(&["ip", "-o", "link"]);
+    assert!(!links.contains("veth"), "{links}");
+    assert_eq!(lab.env.ok(&["net-port-list", net, "--uuid"]), "\n");
+    lab.assert_nothing_left(&name);
+    lab.env.ok(&["net-destroy", net]);
+}
+
+/// `VIRTSH_CGROUP=v2` on a hybrid host: the container's group is made in the cgroup2 mount
+/// (`unified`), suspend and resume go through `cgroup.freeze`, the device program denies what
+/// the allow-list lacks. Where that mount has no memory controller (it is v1's), `start`
+/// refuses the memory limit, as libvirt does without one, and leaves nothing behind.
+#[test]
+fn cgroup_v2_freezes_and_filters_devices() {
+    let test = "cgroup_v2_freezes_and_filters_devices";
+    if !can_run_containers(test) {
+        return;
+    }
+    let Some(mount) = v2_mount() else {
+        eprintln!("SKIP {test}: no writable cgroup2 mount");
+        return;
+    };
+    let mut lab = Lab::new("lx2");
+    lab.env.env.push(("VIRTSH_CGROUP".into(), "v2".into()));
+    make_device_nodes(&lab.rootfs);
+    let name = lab.name("lx2");
+    let init = format!(
+        "cat /devtest/null > /out/null.txt 2>&1 && echo null-ok > /out/null.txt
+head -c 1 /devtest/loop0 > /out/loop.txt 2>&1 || echo denied >> /out/loop.txt
+{TICKS}"
+    );
+    lab.define(&name, &lab.sh_xml(&name, &init, "", ""));
+    let o = lab.env.run(&["start", &name]);
+    if !o.status.success() {
+        let err = String::from_utf8_lossy(&o.stderr);
+        let controllers = read(&mount.join("cgroup.controllers")).unwrap_or_default();
+        assert!(
+            !controllers.split_whitespace().any(|c| c == "memory")
+                && err.contains("the memory hard limit is not supported on this host"),
+            "start failed: {err}"
+        );
+        eprintln!(
+            "NOTE {test}: {} has no memory controller (it has: {}), so start refuses the \
+             memory limit; the freezer and the device program are not exercised here",
+            mount.display(),
+            controllers.trim()
+        );
+        assert_eq!(lab.env.state(&name), "shut off (unknown)");
+        assert!(!lab.env.root.join(format!("run/{name}.xml")).exists());
+        lab.assert_nothing_left(&name);
+        return;
+    }
+    let st = lab.status(&name);
+    let dir = mount.join(&st.cgroup);
+    assert!(
+        st.cgroup.starts_with("virtsh/lxc/") && dir.is_dir(),
+        "{}",
+        dir.display()
+    );
+    // Only there: no v1 hierarchy has it.
+    assert_eq!(groups_of(&name), std::slice::from_ref(&dir));
+    let procs = read(&dir.join("cgroup.procs")).unwrap();
+    assert!(procs.lines().any(|l| l == st.init.to_string()), "{procs}");
+    wait_for("ticks", LIMIT, || (ticks(&lab, &name) >= 6).then_some(()));
+    assert_eq!(lab.out_file(&name, "null.txt").unwrap(), "null-ok\n");
+    let denied = lab.out_file(&name, "loop.txt").unwrap();
+    assert!(
+        denied.contains("Operation not permitted") && denied.ends_with("denied\n"),
+        "{denied}"
+    );
+
+    lab.env.ok(&["suspend", &name]);
+    assert_eq!(read(&dir.join("cgroup.freeze")).unwrap().trim(), "1");
+    assert!(read(&dir.join("cgroup.events"))
+        .unwrap()
+        .lines()
+        .any(|l| l == "frozen 1"));
+    assert_eq!(lab.env.state(&name), "paused (user)");
+    let before = ticks(&lab, &name);
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(ticks(&lab, &name), before, "the container ran while paused");
+    lab.env.ok(&["resume", &name]);
+    assert_eq!(read(&dir.join("cgroup.freeze")).unwrap().trim(), "0");
+    assert_eq!(lab.env.state(&name), "running (unpaused)");
+    wait_for("ticks after resume", Duration::from_secs(10), || {
+        (ticks(&lab, &name) > before + 2).then_some(())
+    });
+    lab.env.ok(&["destroy", &name]);
+    assert!(!dir.exists(), "{} left", dir.display());
+    lab.assert_nothing_left(&name);
+}
