@@ -227,6 +227,38 @@ impl Ready {
     }
 }
 
+/// The start of every supervisor's `main`: take the readiness pipe, parse `argv` with
+/// `parse`, detach, and find the state paths of the connection (`uri_of` the arguments). On
+/// failure the reason has gone to the launcher, and `Err` holds the exit status.
+pub fn start_supervisor<A>(
+    argv: &[String],
+    parse: impl Fn(&[String]) -> Result<A, String>,
+    uri_of: impl Fn(&A) -> &str,
+) -> Result<(Ready, A, crate::StatePaths), i32> {
+    let mut ready = Ready::from_env();
+    let args = match parse(argv) {
+        Ok(a) => a,
+        Err(e) => {
+            ready.fail(&Error::internal(format!("supervisor: {e}")));
+            return Err(2);
+        }
+    };
+    if let Err(e) = daemonize() {
+        ready.fail(&Error::internal(format!("supervisor: cannot detach: {e}")));
+        return Err(1);
+    }
+    let paths = virtsh_api::Uri::parse(uri_of(&args))
+        .map_err(|e| e.to_string())
+        .and_then(|u| crate::StatePaths::for_uri(&u).map_err(|e| e.to_string()));
+    match paths {
+        Ok(p) => Ok((ready, args, p)),
+        Err(e) => {
+            ready.fail(&Error::internal(format!("supervisor: {e}")));
+            Err(2)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

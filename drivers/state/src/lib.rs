@@ -9,6 +9,7 @@
 //! - [`lock`]: the per-object `flock` that serialises state changes, with a bounded wait.
 //! - [`runtime`]: each domain's runtime files (status, liveness lock, ids) that the CLI and
 //!   the domain's supervisor share.
+//! - [`host`]: the host facts every local driver reports alike.
 //! - [`launch`]: starting a domain's supervisor and its readiness report.
 //! - [`store`]: a directory of `<name>.xml` definitions; a corrupt file is reported by name and
 //!   never stops the others from listing.
@@ -16,6 +17,7 @@
 pub mod atomic;
 pub mod chrdev;
 pub mod domains;
+pub mod host;
 pub mod launch;
 pub mod lock;
 pub mod paths;

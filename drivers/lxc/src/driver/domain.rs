@@ -166,31 +166,13 @@ impl DomainDriver for LxcDriver {
     }
 
     fn lookup_domain_by_id(&self, id: i32) -> Result<Domain> {
-        for name in self.reg.all_names()? {
-            if let Ok(v) = self.view(&name) {
-                if v.is_active() && v.status.id == id {
-                    return Ok(v.handle());
-                }
-            }
-        }
-        Err(Error::new(
-            ErrorKind::NoDomain,
-            format!("no domain with matching id {id}"),
-        ))
+        self.reg
+            .lookup_by_id(id, super::LOCK_WAIT, &|rt, st| self.repair(rt, st))
     }
 
     fn lookup_domain_by_uuid(&self, uuid: &Uuid) -> Result<Domain> {
-        for name in self.reg.all_names()? {
-            if let Ok(v) = self.view(&name) {
-                if v.def.uuid == *uuid {
-                    return Ok(v.handle());
-                }
-            }
-        }
-        Err(Error::new(
-            ErrorKind::NoDomain,
-            format!("no domain with matching uuid '{uuid}'"),
-        ))
+        self.reg
+            .lookup_by_uuid(uuid, super::LOCK_WAIT, &|rt, st| self.repair(rt, st))
     }
 
     /// lxcDomainGetInfo: memory and CPU time from the container's cgroup while it runs.
@@ -231,17 +213,11 @@ impl DomainDriver for LxcDriver {
             "lxcDomainGetXMLDesc",
         )?;
         let v = self.view_of(dom)?;
-        let inactive = flags & domain_xml::INACTIVE != 0 || !v.is_active();
-        let def = if inactive && v.is_active() && v.persistent {
-            self.reg.persistent_def(&v.def.name)?.unwrap_or(v.def)
-        } else {
-            v.def
-        };
-        Ok(def.to_xml(&FormatOptions {
-            inactive,
-            id: if inactive { None } else { Some(v.status.id) },
-            secure: flags & domain_xml::SECURE != 0,
-        }))
+        self.reg.describe(
+            v,
+            flags & domain_xml::INACTIVE != 0,
+            flags & domain_xml::SECURE != 0,
+        )
     }
 
     fn define_domain(&self, xml: &str, flags: u32) -> Result<Domain> {
@@ -283,12 +259,7 @@ impl DomainDriver for LxcDriver {
         if !v.persistent {
             return Err(Error::invalid_op("cannot undefine transient domain"));
         }
-        let _ = std::fs::remove_file(self.reg.autostart_link(&dom.name));
-        self.reg.store.remove(&dom.name).map_err(state_err)?;
-        if !v.is_active() {
-            self.runtime(&dom.name).remove_all();
-        }
-        Ok(())
+        self.reg.undefine(&v)
     }
 
     fn start_domain(&self, dom: &Domain, flags: u32) -> Result<Domain> {

@@ -4,16 +4,10 @@ use virtsh_api::{Error, ErrorKind, HostDriver, Result};
 
 use super::LxcDriver;
 
-/// libvirt 9.0.0, as virsh's `version` reports the library.
-const LIB_VERSION: u64 = 9_000_000;
-
 impl HostDriver for LxcDriver {
     /// No security driver (SELinux, AppArmor) confines containers here.
     fn security_model(&self) -> Result<virtsh_api::SecurityModel> {
-        Ok(virtsh_api::SecurityModel {
-            model: "none".to_string(),
-            doi: "0".to_string(),
-        })
+        Ok(virtsh_state::host::no_security_model())
     }
 
     fn uri(&self) -> Result<String> {
@@ -49,12 +43,10 @@ impl HostDriver for LxcDriver {
     }
 
     fn lib_version(&self) -> Result<u64> {
-        Ok(LIB_VERSION)
+        Ok(virtsh_state::host::LIB_VERSION)
     }
 
     fn hostname(&self) -> Result<String> {
-        std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|s| s.trim().to_string())
-            .map_err(|e| Error::new(ErrorKind::SystemError, format!("cannot get hostname: {e}")))
+        virtsh_state::host::hostname()
     }
 }

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use virtsh_api::flags::state_reason;
 use virtsh_api::{Domain, Error, ErrorKind, Result, Uri};
-use virtsh_state::domains::{no_domain, state_error, DomainRegistry, DomainView, Glance};
+use virtsh_state::domains::{state_error, DomainRegistry, DomainView, Glance};
 use virtsh_state::runtime::{DomainRuntime, DomainStatus};
 use virtsh_state::{ObjectLock, StateError, StatePaths};
 use virtsh_xml::domain::ParseOptions;
@@ -93,15 +93,11 @@ pub fn open(uri: &Uri) -> Result<LxcDriver> {
     })
 }
 
-/// Whether `name` has a persistent definition on connection `uri` (for the supervisor, which
-/// decides at the end whether to keep a status file).
-pub(crate) fn is_persistent(uri: &str, name: &str) -> bool {
-    Uri::parse(uri)
-        .ok()
-        .and_then(|u| StatePaths::for_uri(&u).ok())
-        .and_then(|p| DomainRegistry::open(p, parse_options()).ok())
-        .and_then(|r| r.store.path_of(name).ok())
-        .is_some_and(|p| p.exists())
+/// The registry of connection `uri` (for the supervisor, which records the end).
+pub(crate) fn registry_of(uri: &str) -> Result<DomainRegistry> {
+    let uri = Uri::parse(uri)?;
+    let paths = StatePaths::for_uri(&uri).map_err(state_error)?;
+    DomainRegistry::open(paths, parse_options())
 }
 
 impl LxcDriver {
@@ -121,32 +117,12 @@ impl LxcDriver {
     /// gone has lost its console and its keeper, so it is ended (as a container of libvirt's
     /// dies with its `libvirt_lxc`) and recorded as crashed.
     fn status_of(&self, name: &str, wait: Duration) -> DomainStatus {
-        let rt = self.runtime(name);
-        let status = match rt.read_status() {
-            Ok(Some(s)) => s,
-            Ok(None) => return DomainStatus::shutoff(0),
-            Err(e) => {
-                eprintln!("warning: {e}");
-                return DomainStatus::shutoff(0);
-            }
-        };
-        if !status.is_active() || rt.supervisor_alive().unwrap_or(true) {
-            return status;
-        }
-        let Ok(_lock) = ObjectLock::acquire(&self.reg.paths.run, name, wait) else {
-            return status;
-        };
-        self.reconcile(&rt)
+        self.reg
+            .status_of(name, wait, &|rt, st| self.repair(rt, st))
     }
 
-    fn reconcile(&self, rt: &DomainRuntime) -> DomainStatus {
-        let status = match rt.read_status() {
-            Ok(Some(s)) => s,
-            _ => return DomainStatus::shutoff(0),
-        };
-        if !status.is_active() || rt.supervisor_alive().unwrap_or(true) {
-            return status;
-        }
+    /// Under the domain's lock, for a container whose supervisor died: end it, clean up.
+    fn repair(&self, rt: &DomainRuntime, status: DomainStatus) -> DomainStatus {
         if let Some(init) = status.process.filter(|p| p.is_alive()) {
             // SAFETY: a signal to the recorded init, checked alive by pid and start time.
             unsafe { libc::kill(init.pid, libc::SIGKILL) };
@@ -161,41 +137,28 @@ impl LxcDriver {
         }
         virtsh_network::guests::release_network_ports(&self.uri, &rt.live_xml_path());
         let crashed = DomainStatus::shutoff(state_reason::SHUTOFF_CRASHED);
-        if self.reg.store.path_of(&rt.name).is_ok_and(|p| p.exists()) {
-            // The status first, as the supervisor does (a `list` does not wait for the lock).
-            if let Err(e) = rt.write_status(&crashed) {
-                eprintln!("warning: {e}");
-            }
-            rt.remove_live_files();
-        } else {
-            rt.remove_all();
-        }
+        self.reg.record_end(rt, &crashed);
         crashed
     }
 
-    fn view_waiting(&self, name: &str, wait: Duration) -> Result<DomainView> {
-        self.reg.check_name(name)?;
-        let status = self.status_of(name, wait);
-        self.reg.view_with(name, status)
+    /// Repair `rt` under a lock the caller holds (see [`LxcDriver::repair`]).
+    fn reconcile(&self, rt: &DomainRuntime) -> DomainStatus {
+        self.reg.repair_locked(rt, &|rt, st| self.repair(rt, st))
     }
 
     fn view(&self, name: &str) -> Result<DomainView> {
-        self.view_waiting(name, LOCK_WAIT)
+        self.reg
+            .view(name, LOCK_WAIT, &|rt, st| self.repair(rt, st))
     }
 
     /// The view of a handle, checked to be the same domain.
     fn view_of(&self, dom: &Domain) -> Result<DomainView> {
-        let v = self.view(&dom.name)?;
-        if v.def.uuid != dom.uuid {
-            return Err(no_domain(&dom.name));
-        }
-        Ok(v)
+        self.reg
+            .view_of(dom, LOCK_WAIT, &|rt, st| self.repair(rt, st))
     }
 
     fn glance(&self, name: &str, wait: Duration) -> Result<Glance> {
-        self.reg.check_name(name)?;
-        let status = self.status_of(name, wait);
-        self.reg.glance_with(name, status)
+        self.reg.glance(name, wait, &|rt, st| self.repair(rt, st))
     }
 }
 

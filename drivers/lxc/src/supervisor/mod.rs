@@ -18,11 +18,9 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use virtsh_api::flags::{domain_state, state_reason};
-use virtsh_api::{Error, ErrorKind, Result, Uri};
+use virtsh_api::{Error, ErrorKind, Result};
 use virtsh_cgroup::{Cgroup, Extra, Layout};
-use virtsh_state::launch::{daemonize, Ready};
 use virtsh_state::runtime::{AliveLock, DomainRuntime, DomainStatus, ProcessIdentity};
-use virtsh_state::StatePaths;
 use virtsh_xml::domain::{DomainDef, FormatOptions, Node};
 
 use crate::container::{self, Running};
@@ -91,28 +89,11 @@ pub fn cgroup_parts(name: &str, id: i32, run: &std::path::Path) -> Vec<String> {
 
 /// The supervisor's `main`: `argv` are the arguments after [`SUPERVISE_ARG`]; the exit status.
 pub fn main(argv: &[String]) -> i32 {
-    let mut ready = Ready::from_env();
-    let args = match Args::parse(argv) {
-        Ok(a) => a,
-        Err(e) => {
-            ready.fail(&Error::internal(format!("supervisor: {e}")));
-            return 2;
-        }
-    };
-    if let Err(e) = daemonize() {
-        ready.fail(&Error::internal(format!("supervisor: cannot detach: {e}")));
-        return 1;
-    }
-    let paths = match Uri::parse(&args.uri)
-        .map_err(|e| e.to_string())
-        .and_then(|u| StatePaths::for_uri(&u).map_err(|e| e.to_string()))
-    {
-        Ok(p) => p,
-        Err(e) => {
-            ready.fail(&Error::internal(format!("supervisor: {e}")));
-            return 2;
-        }
-    };
+    let (mut ready, args, paths) =
+        match virtsh_state::launch::start_supervisor(argv, Args::parse, |a| &a.uri) {
+            Ok(x) => x,
+            Err(code) => return code,
+        };
     let rt = DomainRuntime::new(&paths.run, &args.name);
     let _alive = match AliveLock::try_acquire(&rt.alive_path()) {
         Ok(Some(l)) => l,
@@ -291,16 +272,9 @@ impl Container {
         }
         veth::delete_all(&self.veths);
         virtsh_network::guests::release_network_ports(&self.args.uri, &self.rt.live_xml_path());
-        let persistent = crate::driver::is_persistent(&self.args.uri, &self.args.name);
-        if persistent {
-            // The status first: while it still says running, a command reading it needs the
-            // live XML (without it, the domain looks undefined).
-            if let Err(e) = self.rt.write_status(&DomainStatus::shutoff(reason)) {
-                eprintln!("supervisor of '{}': {e}", self.args.name);
-            }
-            self.rt.remove_live_files();
-        } else {
-            self.rt.remove_all();
+        match crate::driver::registry_of(&self.args.uri) {
+            Ok(reg) => reg.record_end(&self.rt, &DomainStatus::shutoff(reason)),
+            Err(e) => eprintln!("supervisor of '{}': {e}", self.args.name),
         }
     }
 }

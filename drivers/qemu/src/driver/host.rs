@@ -11,9 +11,6 @@ use crate::supervisor::boot::{caps_cache, default_emulator};
 mod capsxml;
 mod native;
 
-/// The libvirt release whose behaviour virtsh reproduces (virConnectGetLibVersion).
-const LIB_VERSION: u64 = 9_000_000;
-
 impl QemuDriver {
     /// The capabilities of `binary`: from this connection's memory while the binary is the
     /// same file (a chain of a thousand `define`s reads the cache file once), else from the
@@ -49,10 +46,7 @@ impl HostDriver for QemuDriver {
     /// libvirt's QEMU driver with `security_driver = "none"` (no SELinux or AppArmor
     /// confinement), which is what virtsh is: `dominfo` then shows model `none`, DOI `0`.
     fn security_model(&self) -> Result<virtsh_api::SecurityModel> {
-        Ok(virtsh_api::SecurityModel {
-            model: "none".to_string(),
-            doi: "0".to_string(),
-        })
+        Ok(virtsh_state::host::no_security_model())
     }
 
     fn uri(&self) -> Result<String> {
@@ -68,13 +62,11 @@ impl HostDriver for QemuDriver {
     }
 
     fn lib_version(&self) -> Result<u64> {
-        Ok(LIB_VERSION)
+        Ok(virtsh_state::host::LIB_VERSION)
     }
 
     fn hostname(&self) -> Result<String> {
-        std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|s| s.trim().to_string())
-            .map_err(|e| Error::new(ErrorKind::SystemError, format!("cannot get hostname: {e}")))
+        virtsh_state::host::hostname()
     }
 
     fn node_info(&self) -> Result<NodeInfo> {

@@ -9,8 +9,6 @@ use super::QemuDriver;
 impl QemuDriver {
     /// Name, UUID, id, state and persistence of `name`. `wait`: as for `view_waiting`.
     pub(crate) fn glance(&self, name: &str, wait: std::time::Duration) -> Result<Glance> {
-        self.reg.check_name(name)?;
-        let status = self.status_of(name, wait);
-        self.reg.glance_with(name, status)
+        self.reg.glance(name, wait, &|rt, st| self.repair(rt, st))
     }
 }

@@ -34,7 +34,7 @@ use crate::runtime::{DomainRuntime, DomainStatus};
 use crate::state::{ObjectLock, StateError, StatePaths};
 use crate::supervisor;
 use virtsh_state::domains::DomainRegistry;
-pub(crate) use virtsh_state::domains::{no_domain, state_error, DomainView};
+pub(crate) use virtsh_state::domains::{state_error, DomainView};
 
 /// How long a state change waits for another one on the same domain (libvirt's job wait).
 const LOCK_WAIT: Duration = Duration::from_secs(30);
@@ -115,33 +115,13 @@ impl QemuDriver {
     /// `wait` bounds how long reconciling may wait for another command's lock; a listing uses
     /// zero and reports the recorded state meanwhile.
     fn status_of(&self, name: &str, wait: Duration) -> DomainStatus {
-        let rt = self.runtime(name);
-        let status = match rt.read_status() {
-            Ok(Some(s)) => s,
-            Ok(None) => return DomainStatus::shutoff(0),
-            Err(e) => {
-                eprintln!("warning: {e}");
-                return DomainStatus::shutoff(0);
-            }
-        };
-        if !status.is_active() || rt.supervisor_alive().unwrap_or(true) {
-            return status;
-        }
-        let Ok(_lock) = ObjectLock::acquire(&self.reg.paths.run, name, wait) else {
-            return status;
-        };
-        self.reconcile(&rt)
+        self.reg
+            .status_of(name, wait, &|rt, st| self.repair(rt, st))
     }
 
-    /// Under the domain's lock: repair the state of a domain whose supervisor died.
-    fn reconcile(&self, rt: &DomainRuntime) -> DomainStatus {
-        let status = match rt.read_status() {
-            Ok(Some(s)) => s,
-            _ => return DomainStatus::shutoff(0),
-        };
-        if !status.is_active() || rt.supervisor_alive().unwrap_or(true) {
-            return status;
-        }
+    /// Under the domain's lock, for a domain whose supervisor died: re-attach a supervisor to a
+    /// QEMU that still runs, or record the crash.
+    fn repair(&self, rt: &DomainRuntime, status: DomainStatus) -> DomainStatus {
         if status.process.is_some_and(|q| q.is_alive()) {
             let args = supervisor::Args {
                 uri: self.uri.clone(),
@@ -174,14 +154,7 @@ impl QemuDriver {
         }
         virtsh_network::guests::release_network_ports(&self.uri, &rt.live_xml_path());
         let crashed = DomainStatus::shutoff(virtsh_api::flags::state_reason::SHUTOFF_CRASHED);
-        if self.reg.store.path_of(&rt.name).is_ok_and(|p| p.exists()) {
-            rt.remove_live_files();
-            if let Err(e) = rt.write_status(&crashed) {
-                eprintln!("warning: {e}");
-            }
-        } else {
-            rt.remove_all();
-        }
+        self.reg.record_end(rt, &crashed);
         crashed
     }
 
@@ -198,19 +171,14 @@ impl QemuDriver {
     /// passes zero: it must not wait behind another command's lock, so it reports the
     /// recorded state and leaves reconciling to a command that acts on the domain.
     pub(crate) fn view_waiting(&self, name: &str, wait: Duration) -> Result<DomainView> {
-        self.reg.check_name(name)?;
-        let status = self.status_of(name, wait);
-        self.reg.view_with(name, status)
+        self.reg.view(name, wait, &|rt, st| self.repair(rt, st))
     }
 
     /// The view of a handle, checked to be the same domain (a handle outlives a rename or an
     /// undefine plus define).
     pub(crate) fn view_of(&self, dom: &Domain) -> Result<DomainView> {
-        let v = self.view(&dom.name)?;
-        if v.def.uuid != dom.uuid {
-            return Err(no_domain(&dom.name));
-        }
-        Ok(v)
+        self.reg
+            .view_of(dom, LOCK_WAIT, &|rt, st| self.repair(rt, st))
     }
 
     /// The persistent definition of `name`, if it has one.

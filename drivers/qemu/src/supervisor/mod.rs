@@ -22,11 +22,9 @@ pub mod protocol;
 
 use std::time::Duration;
 
-use virtsh_api::{Error, Uri};
+use virtsh_api::Error;
 
 use crate::runtime::ProcessIdentity;
-use crate::state::StatePaths;
-use virtsh_state::launch::{daemonize, Ready};
 
 /// The first argument that selects the hidden supervisor mode of the `virtsh` binary.
 pub const SUPERVISE_ARG: &str = "__supervise";
@@ -145,28 +143,11 @@ pub fn launch(
 /// The supervisor's `main`: `argv` are the arguments after [`SUPERVISE_ARG`]. Returns the exit
 /// status. Never returns to the shell's code paths.
 pub fn main(argv: &[String]) -> i32 {
-    let mut ready = Ready::from_env();
-    let args = match Args::parse(argv) {
-        Ok(a) => a,
-        Err(e) => {
-            ready.fail(&Error::internal(format!("supervisor: {e}")));
-            return 2;
-        }
-    };
-    if let Err(e) = daemonize() {
-        ready.fail(&Error::internal(format!("supervisor: cannot detach: {e}")));
-        return 1;
-    }
-    let paths = match Uri::parse(&args.uri)
-        .map_err(|e| e.to_string())
-        .and_then(|u| StatePaths::for_uri(&u).map_err(|e| e.to_string()))
-    {
-        Ok(p) => p,
-        Err(e) => {
-            ready.fail(&Error::internal(format!("supervisor: {e}")));
-            return 2;
-        }
-    };
+    let (mut ready, args, paths) =
+        match virtsh_state::launch::start_supervisor(argv, Args::parse, |a| &a.uri) {
+            Ok(x) => x,
+            Err(code) => return code,
+        };
     let sup = match boot::boot(&args, &paths) {
         Ok(s) => s,
         Err(e) => {

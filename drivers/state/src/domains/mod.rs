@@ -11,6 +11,14 @@ mod index;
 
 pub use index::Glance;
 
+/// A driver's repair of a domain whose supervisor died, given its runtime files and recorded
+/// (active) status; the status it leaves.
+pub type Repair<'a> = dyn Fn(&DomainRuntime, DomainStatus) -> DomainStatus + 'a;
+
+fn needs_repair(rt: &DomainRuntime, status: &DomainStatus) -> bool {
+    status.is_active() && !rt.supervisor_alive().unwrap_or(true)
+}
+
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -162,6 +170,142 @@ impl DomainRegistry {
             status,
             persistent,
         })
+    }
+
+    /// The state of `name`, repaired when it says active but its supervisor is gone:
+    /// `repair` (the driver's) runs under the domain's lock, waiting at most `wait` for it (a
+    /// listing passes zero and reports the recorded state meanwhile).
+    pub fn status_of(&self, name: &str, wait: Duration, repair: &Repair<'_>) -> DomainStatus {
+        let rt = self.runtime(name);
+        let status = match rt.read_status() {
+            Ok(Some(s)) => s,
+            Ok(None) => return DomainStatus::shutoff(0),
+            Err(e) => {
+                eprintln!("warning: {e}");
+                return DomainStatus::shutoff(0);
+            }
+        };
+        if !needs_repair(&rt, &status) {
+            return status;
+        }
+        let Ok(_lock) = ObjectLock::acquire(&self.paths.run, name, wait) else {
+            return status;
+        };
+        self.repair_locked(&rt, repair)
+    }
+
+    /// Under the domain's lock: read the state again and repair it if that is still needed.
+    pub fn repair_locked(&self, rt: &DomainRuntime, repair: &Repair<'_>) -> DomainStatus {
+        let status = match rt.read_status() {
+            Ok(Some(s)) => s,
+            _ => return DomainStatus::shutoff(0),
+        };
+        if !needs_repair(rt, &status) {
+            return status;
+        }
+        repair(rt, status)
+    }
+
+    /// Record that the guest of `rt` ended with `status`: a persistent domain keeps the status
+    /// (written before the live XML goes: while the status says running, a reader needs the
+    /// live XML), a transient one disappears.
+    pub fn record_end(&self, rt: &DomainRuntime, status: &DomainStatus) {
+        if self.store.path_of(&rt.name).is_ok_and(|p| p.exists()) {
+            if let Err(e) = rt.write_status(status) {
+                eprintln!("warning: {e}");
+            }
+            rt.remove_live_files();
+        } else {
+            rt.remove_all();
+        }
+    }
+
+    /// The view of `name`, repaired as [`DomainRegistry::status_of`] does.
+    pub fn view(&self, name: &str, wait: Duration, repair: &Repair<'_>) -> Result<DomainView> {
+        self.check_name(name)?;
+        let status = self.status_of(name, wait, repair);
+        self.view_with(name, status)
+    }
+
+    /// The view of a handle, checked to be the same domain (a handle outlives a rename or an
+    /// undefine plus define).
+    pub fn view_of(&self, dom: &Domain, wait: Duration, repair: &Repair<'_>) -> Result<DomainView> {
+        let v = self.view(&dom.name, wait, repair)?;
+        if v.def.uuid != dom.uuid {
+            return Err(no_domain(&dom.name));
+        }
+        Ok(v)
+    }
+
+    /// The facts a listing needs of `name`, repaired as [`DomainRegistry::status_of`] does.
+    pub fn glance(&self, name: &str, wait: Duration, repair: &Repair<'_>) -> Result<Glance> {
+        self.check_name(name)?;
+        let status = self.status_of(name, wait, repair);
+        self.glance_with(name, status)
+    }
+
+    /// virDomainLookupByID among the running domains.
+    pub fn lookup_by_id(&self, id: i32, wait: Duration, repair: &Repair<'_>) -> Result<Domain> {
+        for name in self.all_names()? {
+            if let Ok(v) = self.view(&name, wait, repair) {
+                if v.is_active() && v.status.id == id {
+                    return Ok(v.handle());
+                }
+            }
+        }
+        Err(Error::new(
+            ErrorKind::NoDomain,
+            format!("no domain with matching id {id}"),
+        ))
+    }
+
+    /// virDomainLookupByUUID.
+    pub fn lookup_by_uuid(
+        &self,
+        uuid: &uuid::Uuid,
+        wait: Duration,
+        repair: &Repair<'_>,
+    ) -> Result<Domain> {
+        for name in self.all_names()? {
+            if let Ok(v) = self.view(&name, wait, repair) {
+                if v.def.uuid == *uuid {
+                    return Ok(v.handle());
+                }
+            }
+        }
+        Err(Error::new(
+            ErrorKind::NoDomain,
+            format!("no domain with matching uuid '{uuid}'"),
+        ))
+    }
+
+    /// virDomainGetXMLDesc of `v`: the live definition of a running domain, else (or with
+    /// `inactive`) the persistent one. `secure` keeps secrets in.
+    pub fn describe(&self, v: DomainView, inactive: bool, secure: bool) -> Result<String> {
+        let inactive = inactive || !v.is_active();
+        let id = (!inactive).then_some(v.status.id);
+        let def = if inactive && v.is_active() && v.persistent {
+            self.persistent_def(&v.def.name)?.unwrap_or(v.def)
+        } else {
+            v.def
+        };
+        Ok(def.to_xml(&virtsh_xml::domain::FormatOptions {
+            inactive,
+            id,
+            secure,
+        }))
+    }
+
+    /// What undefine removes: the autostart link and the definition, and the runtime files
+    /// of a domain that is not running (a running one becomes transient).
+    pub fn undefine(&self, v: &DomainView) -> Result<()> {
+        let name = &v.def.name;
+        let _ = std::fs::remove_file(self.autostart_link(name));
+        self.store.remove(name).map_err(state_error)?;
+        if !v.is_active() {
+            self.runtime(name).remove_all();
+        }
+        Ok(())
     }
 
     /// The view of `name` as its files say, without repairing anything.
