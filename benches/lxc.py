@@ -48,21 +48,21 @@ cgroups, the temp dir) is removed at the end, on errors and Ctrl-C too.
 """
 import argparse
 import glob
-import json
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
 import compare  # noqa: E402  (the measuring helper)
+from common import (alive, cmdline, find_pids, fmt, log, med, missing,  # noqa: E402
+                    status_kib)
 from libvirtd import ENV, PrivateLibvirtd, Unavailable, first_line, run  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INIT_LOOP = "while :; do sleep 1; done"
 MEM_MIB = 64
 SETTLE = 0.2  # seconds between a start and the destroy (the VmHWM is read then)
@@ -97,64 +97,16 @@ exit 97
 """
 
 
-class ToolError(Exception):
-    """virtsh cannot run at all: the script exits 1."""
-
-
 class RunFailed(Exception):
     """One run of one side failed; it is listed and left out of the medians."""
-
-
-def log(msg=""):
-    print(msg, flush=True)
-
-
-def med(xs):
-    return statistics.median(xs) if xs else None
-
-
-def fmt(v):
-    if v is None:
-        return "-"
-    return "%.1f" % v if v < 1000 else "%.0f" % v
 
 
 # ---------------------------------------------------------------------------------------------
 # /proc and cgroups
 
 
-def cmdline(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read().split(b"\0")
-    except OSError:
-        return None
-
-
-def pids():
-    return [int(d) for d in os.listdir("/proc") if d.isdigit()]
-
-
 def find_pid(pred):
-    me = os.getpid()
-    for pid in pids():
-        if pid == me:
-            continue
-        cmd = cmdline(pid)
-        if cmd and pred(cmd):
-            return pid
-    return None
-
-
-def status_kib(pid, field):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return None
+    return next((pid for pid, _ in find_pids(pred)), None)
 
 
 def ppid(pid):
@@ -172,14 +124,6 @@ def proc_state(pid):
                             if l.startswith(("State:", "NSpid:", "PPid:")))
     except OSError:
         return "gone"
-
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
 
 
 def cgroup_mounts():
@@ -487,7 +431,7 @@ class FloorSide(Side):
         self.init = None
 
     def setup(self):
-        gone = [p for p in ("unshare", "chroot") if not shutil.which(p)]
+        gone = missing("unshare", "chroot")
         if gone:
             raise Unavailable("%s not found (Debian packages util-linux, coreutils)"
                               % ", ".join(gone))
@@ -672,16 +616,10 @@ class LxcBench:
 
     def setup(self):
         a = self.a
-        if not (os.path.isfile(a.virtsh) and os.access(a.virtsh, os.X_OK)):
-            raise ToolError("virtsh not found at %s (cargo build --release, or --virtsh PATH)"
-                            % a.virtsh)
-        _, rc, out, err = run([a.virtsh, "--version"], timeout=30)
-        if rc != 0:
-            raise ToolError("%s --version failed: %s" % (a.virtsh, first_line(err)))
-        log("  virtsh  %s (%s)" % (a.virtsh, first_line(out)))
+        log("  virtsh  %s (%s)" % (a.virtsh, common.check_virtsh(a.virtsh)))
         virsh = shutil.which(a.virsh)
         if not a.no_libvirt and virsh:
-            log("  virsh   %s (%s)" % (virsh, first_line(run([virsh, "--version"])[2])))
+            log("  virsh   %s (%s)" % (virsh, common.version(virsh, check=False)))
         log("  cgroups: %s" % layout_text(self.mounts))
         if os.geteuid() != 0:
             raise Unavailable("needs root (namespaces, cgroups)")
@@ -714,7 +652,7 @@ class LxcBench:
         if a.no_libvirt:
             host.unavailable = "skipped (--no-libvirt)"
             return
-        gone = [p for p in ("libvirtd", "unshare") if not shutil.which(p)]
+        gone = missing("libvirtd", "unshare")
         if not virsh:
             gone.append(a.virsh)
         if gone:
@@ -763,10 +701,7 @@ class LxcBench:
                 side.run("destroy", self.name, timeout=60)
                 side.run("undefine", self.name, timeout=60)
             if side.daemon is not None:
-                try:
-                    side.daemon.stop()
-                except Exception as e:
-                    log("cleanup: libvirtd: %s" % e)
+                common.stop_daemon(side.daemon)
             raise
 
     def run_all(self):
@@ -858,11 +793,7 @@ class LxcBench:
         return {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "runs": self.a.runs,
                 "cgroups": layout_text(self.mounts), "spawn_true_ms": self.spawn_ms,
                 "notes": self.notes, "ratios": getattr(self, "ratios", {}),
-                "sides": [{"label": s.label, "unavailable": s.unavailable,
-                           "samples": {k: [round(x, 3) for x in v] for k, v in s.samples.items()},
-                           "medians": {k: med(v) for k, v in s.samples.items()},
-                           "warmup": s.first, "failures": s.failures, "notes": s.notes}
-                          for s in self.sides()]}
+                "sides": [dict(common.side_json(s), notes=s.notes) for s in self.sides()]}
 
     # -- clean-up ----------------------------------------------------------------------------
 
@@ -877,26 +808,15 @@ class LxcBench:
             if side.uri and side.daemon.pid():
                 side.run("destroy", self.name, timeout=60)
                 side.run("undefine", self.name, timeout=60)
-            try:
-                side.daemon.stop()
-            except Exception as e:  # go on: leftovers are killed below
-                log("cleanup: libvirtd: %s" % e)
+            common.stop_daemon(side.daemon)  # go on: leftovers are killed below
         if self.floor is not None:
             self.floor.cleanup_run()
         # What outlived all that, by pid: this run's supervisors and libvirt_lxc (by the temp
         # dir or the container's name in their command line), then this run's cgroups.
         tmp, name = self.tmp.encode(), self.name.encode()
-        for pid in pids():
-            if pid == os.getpid():
-                continue
-            c = cmdline(pid)
-            if c and (any(tmp in x for x in c) or (c[0].endswith(b"libvirt_lxc") and name in c)):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                    log("cleanup: killed leftover process %d (%s)" % (
-                        pid, b" ".join(c[:2]).decode(errors="replace")))
-                except OSError:
-                    pass
+        for pid, c in find_pids(lambda c: any(tmp in x for x in c)
+                                or (c[0].endswith(b"libvirt_lxc") and name in c)):
+            common.kill_leftover(pid, b" ".join(c[:2]).decode(errors="replace"))
         ours = []
         for mnt, _, _ in self.mounts:
             ours += glob.glob(os.path.join(mnt, "virtsh", "lxc", self.name + "-*"))
@@ -920,35 +840,20 @@ class LxcBench:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--virtsh", default=os.path.join(ROOT, "target", "release", "virtsh"))
-    ap.add_argument("--virsh", default="virsh")
-    ap.add_argument("--busybox", default="/usr/bin/busybox")
-    ap.add_argument("--runs", type=int, default=None, help="runs per side (default 10; "
-                    "--quick: 3)")
-    ap.add_argument("--quick", action="store_true", help="3 runs per side")
+    common.add_common_args(ap, busybox=True)
     ap.add_argument("--no-libvirt", action="store_true", help="skip the libvirt side")
     ap.add_argument("--no-v1-libvirt", action="store_true",
                     help="when libvirt cannot run on the hybrid cgroup layout, do not retry it "
                     "with cgroup2 unmounted in its mount namespace")
-    ap.add_argument("--json", default=None, help="also write every sample to this file")
-    a = ap.parse_args()
-    if a.runs is None:
-        a.runs = 3 if a.quick else 10
-    a.runs = max(1, a.runs)
+    a = common.parse_args(ap)
     a.virtsh = os.path.abspath(a.virtsh)
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt()
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGHUP, on_term)
+    common.on_signals()
 
     log("lxc benchmark: busybox container (init sh -c '%s', %d MiB); %d runs per side after "
         "1 warm-up, sides alternating" % (INIT_LOOP, MEM_MIB, a.runs))
     bench = LxcBench(a)
-    status = 0
-    t0 = time.perf_counter()
-    try:
+
+    def body():
         bench.setup()
         for s in bench.sides():
             for n in s.notes:
@@ -966,26 +871,7 @@ def main():
         for s in bench.sides():
             for n in sorted(set(s.notes)):
                 log("note: %s: %s" % (s.label, n))
-    except ToolError as e:
-        log("lxc benchmark: error: %s" % e)
-        status = 1
-    except Unavailable as e:
-        log("lxc benchmark unavailable: %s" % e)
-    except KeyboardInterrupt:
-        log("\ninterrupted: cleaning up")
-        status = 130
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        bench.cleanup()
-    if status == 0:
-        log("lxc benchmark: %.1f s" % (time.perf_counter() - t0))
-        if a.json:
-            with open(a.json, "w") as f:
-                json.dump(bench.to_json(), f, indent=2)
-                f.write("\n")
-            log("JSON written to %s" % a.json)
-    return status
+    return common.run_bench("lxc benchmark", bench, body, a.json)
 
 
 if __name__ == "__main__":

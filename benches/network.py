@@ -28,20 +28,18 @@ timing; the exit status is 1 only when virtsh cannot run at all. Everything it m
 namespaces, libvirtd, dnsmasq, temp dirs) is removed at the end, on errors and Ctrl-C too.
 """
 import argparse
-import json
 import os
 import re
 import shutil
-import signal
-import statistics
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+from common import fmt, kill_pids, log, med, missing  # noqa: E402
 from libvirtd import PrivateLibvirtd, Unavailable, first_line, run  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NET = "vnbench"
 BRIDGE = "vnbbr0"
 SUBNET = "192.168.160"
@@ -66,28 +64,6 @@ LEASE_SCRIPT = """#!/bin/sh
 [ "$1" = bound ] && echo "$ip" > '%s'
 exit 0
 """
-
-
-class ToolError(Exception):
-    """virtsh cannot run at all: the script exits 1."""
-
-
-def log(msg=""):
-    print(msg, flush=True)
-
-
-def med(xs):
-    return statistics.median(xs) if xs else None
-
-
-def fmt(v, unit=""):
-    if v is None:
-        return "-"
-    return ("%.1f" % v if v < 1000 else "%.0f" % v) + unit
-
-
-def missing(*programs):
-    return [p for p in programs if not shutil.which(p)]
 
 
 class Side:
@@ -196,16 +172,10 @@ class NetworkBench:
 
     def setup(self):
         a = self.args
-        if not (os.path.isfile(a.virtsh) and os.access(a.virtsh, os.X_OK)):
-            raise ToolError("virtsh not found at %s (cargo build --release, or --virtsh PATH)"
-                            % a.virtsh)
-        _, rc, out, err = run([a.virtsh, "--version"], timeout=30)
-        if rc != 0:
-            raise ToolError("%s --version failed: %s" % (a.virtsh, first_line(err)))
-        log("  virtsh  %s (%s)" % (a.virtsh, first_line(out)))
+        log("  virtsh  %s (%s)" % (a.virtsh, common.check_virtsh(a.virtsh)))
         if not a.no_libvirt and shutil.which(a.virsh):
             log("  virsh   %s (%s)" % (shutil.which(a.virsh),
-                                      first_line(run([a.virsh, "--version"])[2])))
+                                      common.version(a.virsh, check=False)))
         if os.geteuid() != 0:
             raise Unavailable("needs root (network namespaces, bridges, firewall rules)")
         gone = missing("ip", "dnsmasq")
@@ -397,11 +367,7 @@ class NetworkBench:
         return {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "runs": self.args.runs,
                 "stp": self.args.stp, "netns_overhead_ms": self.netns_overhead,
                 "notes": self.notes, "ratios_libvirt_over_virtsh": getattr(self, "ratios", {}),
-                "sides": [{"label": s.label, "unavailable": s.unavailable,
-                           "samples": {k: [round(x, 3) for x in v]
-                                       for k, v in s.samples.items()},
-                           "medians": {k: med(v) for k, v in s.samples.items()},
-                           "warmup": s.first, "failures": s.failures} for s in self.sides]}
+                "sides": [common.side_json(s) for s in self.sides]}
 
     # -- clean-up ----------------------------------------------------------------------------
 
@@ -416,11 +382,8 @@ class NetworkBench:
                 continue
             if side.uri and not side.unavailable:
                 side.run("net-destroy", NET, timeout=60)
-            if side.libvirtd:
-                try:
-                    side.libvirtd.stop()
-                except Exception as e:  # go on: the namespace's processes are killed below
-                    log("cleanup: libvirtd: %s" % e)
+            if side.libvirtd:  # on failure go on: the namespace's processes are killed below
+                common.stop_daemon(side.libvirtd)
             # Whatever still runs in this run's namespaces is ours (dnsmasq, udhcpc).
             for ns in side.netns_made:
                 kill_pids(self.ns_pids(ns))
@@ -434,30 +397,9 @@ class NetworkBench:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def kill_pids(pids, grace=3.0):
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except OSError:
-            pass
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(os.path.exists("/proc/%d" % p) for p in pids):
-        time.sleep(0.05)
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--virtsh", default=os.path.join(ROOT, "target", "release", "virtsh"))
-    ap.add_argument("--virsh", default="virsh")
-    ap.add_argument("--busybox", default="/usr/bin/busybox")
-    ap.add_argument("--runs", type=int, default=None, help="runs per side (default 10; "
-                    "--quick: 3)")
-    ap.add_argument("--quick", action="store_true", help="3 runs per side")
+    common.add_common_args(ap, busybox=True)
     ap.add_argument("--firewall", default="both",
                     choices=["both", "nftables", "iptables", "auto"],
                     help="virtsh's firewall backend(s): a row each (default both; auto: "
@@ -466,52 +408,23 @@ def main():
                     "default network (the kernel then holds a new port for 2 forward delays, "
                     "at least 4 s)")
     ap.add_argument("--no-libvirt", action="store_true", help="skip the libvirt side")
-    ap.add_argument("--json", default=None, help="also write every sample to this file")
-    a = ap.parse_args()
-    if a.runs is None:
-        a.runs = 3 if a.quick else 10
-    a.runs = max(1, a.runs)
+    a = common.parse_args(ap)
     a.virtsh = os.path.abspath(a.virtsh)
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt()
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGHUP, on_term)
+    common.on_signals()
 
     log("network benchmark: NAT network %s.0/24, DHCP %s.100-.200, stp %s; %d runs per side "
         "after 1 warm-up, sides alternating" % (SUBNET, SUBNET, "on" if a.stp else "off",
                                                a.runs))
     bench = NetworkBench(a)
-    status = 0
-    t0 = time.perf_counter()
-    try:
+
+    def body():
         bench.setup()
         for n in bench.notes:
             log("  " + n)
         if bench.live():
             bench.run_all()
         bench.report()
-    except ToolError as e:
-        log("network benchmark: error: %s" % e)
-        status = 1
-    except Unavailable as e:
-        log("network benchmark unavailable: %s" % e)
-    except KeyboardInterrupt:
-        log("\ninterrupted: cleaning up")
-        status = 130
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        bench.cleanup()
-    if status == 0:
-        log("network benchmark: %.1f s" % (time.perf_counter() - t0))
-        if a.json:
-            with open(a.json, "w") as f:
-                json.dump(bench.to_json(), f, indent=2)
-                f.write("\n")
-            log("JSON written to %s" % a.json)
-    return status
+    return common.run_bench("network benchmark", bench, body, a.json)
 
 
 if __name__ == "__main__":

@@ -30,31 +30,25 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
 # The private libvirtd (and the helpers it shares with this script) lives in benches/libvirtd.py,
-# shared with benches/network.py; tests/qemu-vs-libvirt reaches it as qemu.PrivateLibvirtd.
+# shared with benches/network.py; tests/qemu-vs-libvirt reaches it as qemu.PrivateLibvirtd. What
+# the benchmarks share besides is in benches/common.py.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+from common import (ROOT, ToolError, cmdline, kill_pids, log, med, pids,  # noqa: E402
+                    status_kib)
+from common import fmt as fmt_ms  # noqa: E402
 from libvirtd import ENV, PrivateLibvirtd, Unavailable, first_line, run  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKLOADS = ["create", "destroy", "oneshot", "list", "domstats", "boot", "memory"]
 GUEST_CMDLINE = "console=ttyS0 panic=-1 quiet"
 READY = b"TINYGUEST READY"
-
-
-class ToolError(Exception):
-    """A tool cannot run at all: the script exits 1."""
-
-
-def log(msg):
-    print(msg, flush=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,45 +88,6 @@ class Tool:
 # Processes and /proc
 
 
-def proc_cmdline(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read().split(b"\0")
-    except OSError:
-        return None
-
-
-def all_pids():
-    return [int(d) for d in os.listdir("/proc") if d.isdigit()]
-
-
-def find_pids(markers):
-    """Pids (not ours) whose command line contains any of the byte strings in markers."""
-    me = os.getpid()
-    found = []
-    for pid in all_pids():
-        if pid == me:
-            continue
-        cmd = proc_cmdline(pid)
-        if not cmd:
-            continue
-        joined = b" ".join(cmd)
-        if any(m in joined for m in markers):
-            found.append(pid)
-    return found
-
-
-def status_kib(pid, field):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return None
-
-
 def pss_kib(pid):
     try:
         with open("/proc/%d/smaps_rollup" % pid) as f:
@@ -144,37 +99,10 @@ def pss_kib(pid):
     return None
 
 
-def kill_pids(pids, grace=3.0):
-    pids = [p for p in pids if os.path.exists("/proc/%d" % p)]
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except OSError:
-            pass
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(alive(p) for p in pids):
-        time.sleep(0.05)
-    for pid in pids:
-        if alive(pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-        return state != "Z"
-    except (OSError, IndexError):
-        return False
-
-
 def supervisor_pid(root, name):
     """The `virtsh __supervise` process of domain name in the embed root."""
-    for pid in all_pids():
-        cmd = proc_cmdline(pid)
+    for pid in pids():
+        cmd = cmdline(pid)
         if not cmd or b"__supervise" not in cmd:
             continue
         try:
@@ -410,16 +338,6 @@ class Results:
         log("  !! " + text)
 
 
-def med(samples):
-    return statistics.median(samples) if samples else None
-
-
-def fmt_ms(v):
-    if v is None:
-        return "-"
-    return "%.1f" % v if v < 1000 else "%.0f" % v
-
-
 def row(tool, samples=None, note="", ratio=None, target="", ok=None, extra=None):
     r = {"tool": tool, "samples_ms": [round(s, 3) for s in (samples or [])],
          "median_ms": round(med(samples), 3) if samples else None,
@@ -520,22 +438,14 @@ class Bench:
 
     def check_tools(self):
         a = self.args
-        if not (os.path.isfile(a.virtsh) and os.access(a.virtsh, os.X_OK)):
-            raise ToolError("virtsh not found at %s (cargo build --release, or --virtsh PATH)"
-                            % a.virtsh)
-        _, rc, vout, err = run([a.virtsh, "--version"], timeout=30)
-        if rc != 0:
-            raise ToolError("%s --version failed: %s" % (a.virtsh, first_line(err)))
-        _, rc, qout, err = run([QEMU, "--version"], timeout=30)
-        if rc != 0:
-            raise ToolError("%s --version failed: %s" % (QEMU, first_line(err)))
-        log("virtsh: %s (%s)" % (a.virtsh, first_line(vout)))
-        log("qemu:   %s (%s)" % (QEMU, first_line(qout)))
+        vout = common.check_virtsh(a.virtsh)
+        qout = common.version(QEMU)
+        log("virtsh: %s (%s)" % (a.virtsh, vout))
+        log("qemu:   %s (%s)" % (QEMU, qout))
         if not a.no_libvirt:
             if not shutil.which(a.virsh):
                 raise ToolError("virsh not found (%s); use --no-libvirt to skip libvirt" % a.virsh)
-            log("virsh:  %s (%s)" % (shutil.which(a.virsh),
-                                    first_line(run([a.virsh, "--version"])[2])))
+            log("virsh:  %s (%s)" % (shutil.which(a.virsh), common.version(a.virsh, check=False)))
 
     def pick_accel(self):
         if self.args.tcg:
@@ -1014,11 +924,9 @@ class Bench:
                 log("cleanup: virsh: %s" % e)
         self.raw.cleanup()
         if self.libvirtd:
-            try:
-                self.libvirtd.stop()
-            except Exception as e:
-                log("cleanup: libvirtd: %s" % e)
-        left = find_pids([self.tmp.encode(), ("guest=%s-" % self.prefix).encode()])
+            common.stop_daemon(self.libvirtd)
+        marks = [self.tmp.encode(), ("guest=%s-" % self.prefix).encode()]
+        left = [pid for pid, _ in common.find_pids(common.with_marker(marks))]
         if left:
             log("cleanup: killing %d leftover processes: %s" % (len(left), left))
             kill_pids(left)
@@ -1069,8 +977,7 @@ def print_summary(bench, only):
 def main():
     global QEMU
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--virtsh", default=os.path.join(ROOT, "target", "release", "virtsh"))
-    ap.add_argument("--virsh", default="virsh")
+    common.add_tool_args(ap)
     ap.add_argument("--qemu", default="/usr/bin/qemu-system-x86_64")
     ap.add_argument("--runs", type=int, default=None, help="runs per workload (default 5; "
                     "--quick: 2); one-shot commands use 5x, list --all 3x")
@@ -1101,11 +1008,7 @@ def main():
     args.virtsh = os.path.abspath(args.virtsh)
     QEMU = args.qemu
 
-    def on_term(signum, frame):
-        raise KeyboardInterrupt()
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started ignoring it
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGHUP, on_term)
+    common.on_signals()
 
     log("virtsh QEMU benchmark, %s, %d runs, %d CPUs" % (
         time.strftime("%Y-%m-%d %H:%M"), args.runs, os.cpu_count() or 0))
@@ -1122,9 +1025,7 @@ def main():
         interrupted = True
         status = 130
     finally:
-        # a second Ctrl-C must not stop the clean-up half way
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        common.shield_cleanup()
         t0 = time.perf_counter()
         bench.cleanup()
         cleanup_s = time.perf_counter() - t0
@@ -1137,10 +1038,7 @@ def main():
                 "private libvirtd", "workloads": bench.results.workloads,
                 "virtsh_problems": bench.results.problems,
                 "times_s": getattr(bench, "times", {}), "total_s": getattr(bench, "total_s", None)}
-        with open(args.json, "w") as f:
-            json.dump(data, f, indent=2, ensure_ascii=False)
-            f.write("\n")
-        log("JSON written to %s" % args.json)
+        common.write_json(args.json, data, ensure_ascii=False)
     return status
 
 

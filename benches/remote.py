@@ -23,20 +23,18 @@ cannot run at all. The daemon, its guests and the temp dir are removed at the en
 Ctrl-C too.
 """
 import argparse
-import json
 import os
 import shutil
-import signal
-import statistics
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
 import compare  # noqa: E402  (the measuring helper)
+from common import log, med  # noqa: E402
 from libvirtd import ENV, PrivateLibvirtd, Unavailable, first_line, run  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = 2.0  # virsh/virtsh: virtsh at most half of virsh's wall time
 
 BARE = """<domain type='qemu'>
@@ -47,14 +45,6 @@ BARE = """<domain type='qemu'>
   <devices><memballoon model='none'/></devices>
 </domain>
 """
-
-
-def log(msg=""):
-    print(msg, flush=True)
-
-
-def med(xs):
-    return statistics.median(xs) if xs else None
 
 
 def fmt(v, unit=""):
@@ -177,6 +167,8 @@ class Bench:
             "verdict.")
 
     def to_json(self):
+        if not self.rows:
+            return None
         return {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "runs": self.a.runs,
                 "defined": self.a.defined, "running": self.a.running,
                 "workloads": getattr(self, "summary", {}),
@@ -188,26 +180,11 @@ class Bench:
                 for name in self.names:
                     self.virsh(self.qemu_uri, "destroy", name, timeout=60)
                     self.virsh(self.qemu_uri, "undefine", name, timeout=60)
-            try:
-                self.daemon.stop()
-            except Exception as e:  # go on: leftovers are killed below
-                log("cleanup: libvirtd: %s" % e)
+            common.stop_daemon(self.daemon)  # go on: leftovers are killed below
         # QEMU processes of this run that outlived the daemon: by pid, found by our guest names.
         marks = [("guest=" + self.prefix).encode(), self.tmp.encode()]
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit() or int(pid) == os.getpid():
-                continue
-            try:
-                with open("/proc/%s/cmdline" % pid, "rb") as f:
-                    cmdline = f.read()
-            except OSError:
-                continue
-            if any(m in cmdline for m in marks):
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                    log("cleanup: killed leftover process %s" % pid)
-                except OSError:
-                    pass
+        for pid, _ in common.find_pids(common.with_marker(marks)):
+            common.kill_leftover(pid)
         if self.daemon is not None:
             self.daemon.remove_mount_points()
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -216,18 +193,10 @@ class Bench:
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--virtsh", default=os.path.join(ROOT, "target", "release", "virtsh"))
-    ap.add_argument("--virsh", default="virsh")
-    ap.add_argument("--runs", type=int, default=None, help="runs per tool and workload "
-                    "(default 10; --quick: 3)")
-    ap.add_argument("--quick", action="store_true", help="3 runs per tool and workload")
+    common.add_common_args(ap, per="tool and workload")
     ap.add_argument("--defined", type=int, default=4, help="bare guests defined (default 4)")
     ap.add_argument("--running", type=int, default=2, help="of which running (default 2)")
-    ap.add_argument("--json", default=None, help="also write every sample to this file")
-    a = ap.parse_args()
-    if a.runs is None:
-        a.runs = 3 if a.quick else 10
-    a.runs = max(1, a.runs)
+    a = common.parse_args(ap)
     a.defined = max(1, a.defined)
     a.running = max(0, min(a.running, a.defined))
     for name in ("virsh", "virtsh"):
@@ -237,40 +206,18 @@ def main():
                 % (name, getattr(a, name)))
             return 1
         setattr(a, name, exe)
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt()
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGHUP, on_term)
+    common.on_signals()
 
     log("remote benchmark: virsh and virtsh on one private libvirtd (qemu+unix, test+unix); "
         "%d runs per tool after 1 warm-up, tools alternating" % a.runs)
     log("  virsh   %s\n  virtsh  %s" % (a.virsh, a.virtsh))
     bench = Bench(a)
-    status = 0
-    t0 = time.perf_counter()
-    try:
+
+    def body():
         bench.setup()
         bench.run_all()
         bench.report()
-    except Unavailable as e:
-        log("remote benchmark unavailable: %s" % e)
-    except KeyboardInterrupt:
-        log("\ninterrupted: cleaning up")
-        status = 130
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        bench.cleanup()
-    if status == 0:
-        log("remote benchmark: %.1f s" % (time.perf_counter() - t0))
-        if a.json and bench.rows:
-            with open(a.json, "w") as f:
-                json.dump(bench.to_json(), f, indent=2)
-                f.write("\n")
-            log("JSON written to %s" % a.json)
-    return status
+    return common.run_bench("remote benchmark", bench, body, a.json)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,12 @@
 //! zsh, fish and tmux are installed by tests/run (DEBIAN_PACKAGES). Without them their tests
 //! print a warning and pass on a developer's machine; under CI=true a missing one fails.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use support::tmux::{shell_quote, wait_until, Tmux};
 
 const VIRTSH: &str = env!("CARGO_BIN_EXE_virtsh");
 const URI: &str = "test:///default";
@@ -226,18 +230,18 @@ fn bash_script_completes_by_calling_virtsh() {
     assert_eq!(bash_complete("virtsh -o j", &[]), ["json"]);
 }
 
-/// A real interactive `zsh -f` in a terminal: its own tmux server (`-S` socket in its own
-/// temporary directory, `-f /dev/null` so no user configuration applies) and its own HOME.
-/// The test types into the pane and reads the screen back, as tests/repl.rs does for the REPL;
-/// the server is killed and the directory removed on drop, failures included.
-struct Zsh {
-    dir: PathBuf,
-    socket: PathBuf,
-    session: String,
-}
+/// A real interactive `zsh -f` in a terminal (tests/support/tmux.rs: its own tmux server, killed
+/// on drop, failures included) with its own HOME. The test types into the pane and reads the
+/// screen back, as tests/repl.rs does for the REPL.
+struct Zsh(Tmux);
 
-/// How long a keystroke may take to show on the screen (virtsh runs once per Tab).
-const DEADLINE: std::time::Duration = std::time::Duration::from_secs(15);
+impl std::ops::Deref for Zsh {
+    type Target = Tmux;
+
+    fn deref(&self) -> &Tmux {
+        &self.0
+    }
+}
 
 /// The prompt the test sets, so the line being edited is easy to find.
 const PS1: &str = "zsh> ";
@@ -246,21 +250,7 @@ impl Zsh {
     /// zsh with the committed script on fpath, compinit run, emacs keys, the built virtsh first
     /// on PATH and LIBVIRT_DEFAULT_URI=test:///default.
     fn start() -> Zsh {
-        let session = format!(
-            "virtsh-zsh-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        );
-        let dir = std::env::temp_dir().join(&session);
-        std::fs::create_dir_all(&dir).unwrap();
-        let zsh = Zsh {
-            socket: dir.join("tmux.sock"),
-            dir,
-            session,
-        };
+        let zsh = Zsh(Tmux::new("zsh"));
         // `env` fixes zsh's environment whatever the caller's: VIRSH_DEFAULT_CONNECT_URI would
         // win over LIBVIRT_DEFAULT_URI, and an EDITOR naming vi would select the vi keymap.
         let cmd = format!(
@@ -269,20 +259,7 @@ impl Zsh {
             shell_quote(&zsh.dir.display().to_string()),
             shell_quote(&path_env()),
         );
-        let dir = zsh.dir.display().to_string();
-        zsh.tmux(&[
-            "new-session",
-            "-d",
-            "-s",
-            &zsh.session,
-            "-c",
-            &dir,
-            "-x",
-            "132",
-            "-y",
-            "50",
-            &cmd,
-        ]);
+        zsh.new_session(Some(&zsh.dir), &cmd);
         // compinit -D: no dump file; the marker is computed so that only its output, not the
         // typed line, matches.
         zsh.type_text(&format!(
@@ -297,80 +274,20 @@ impl Zsh {
         zsh
     }
 
-    fn tmux_output(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .arg("-f")
-            .arg("/dev/null")
-            .args(args)
-            .output()
-            .expect("run tmux")
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = self.tmux_output(args);
-        assert!(
-            out.status.success(),
-            "tmux {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Text typed as is.
-    fn type_text(&self, text: &str) {
-        self.tmux(&["send-keys", "-t", &self.session, "-l", text]);
-    }
-
-    /// Named keys: `Tab`, `Enter`, `C-u` ...
-    fn key(&self, key: &str) {
-        self.tmux(&["send-keys", "-t", &self.session, key]);
-    }
-
-    /// The visible pane (trailing blanks trimmed from each line) and the text of the cursor's
-    /// row before the cursor, untrimmed: a trailing space there is what zsh appends after a
-    /// completed word. One tmux command list reads both, so they are of the same moment.
-    fn snapshot(&self) -> (String, String) {
-        let out = self.tmux(&[
-            "display-message",
-            "-p",
-            "-t",
-            &self.session,
-            "#{cursor_x} #{cursor_y}",
-            ";",
-            "capture-pane",
-            "-p",
-            "-t",
-            &self.session,
-        ]);
-        let (cursor, pane) = out.split_once('\n').unwrap_or((&out, ""));
-        let (x, y) = cursor.split_once(' ').expect("cursor_x cursor_y");
-        let (x, y): (usize, usize) = (x.parse().unwrap(), y.parse().unwrap());
-        let row = pane.lines().nth(y).unwrap_or("");
-        let before: String = row.chars().chain(std::iter::repeat(' ')).take(x).collect();
-        let screen = pane
-            .lines()
-            .map(str::trim_end)
-            .collect::<Vec<_>>()
-            .join("\n");
-        (screen, before)
-    }
-
-    /// Polls the screen until `pred(screen, before_cursor)` holds; fails with the screen after
-    /// the deadline.
+    /// Polls the screen until `pred(screen, before_cursor)` holds (a trailing space before the
+    /// cursor is what zsh appends after a completed word); fails with the screen after the
+    /// deadline (virtsh runs once per Tab).
     fn wait_for(&self, what: &str, pred: impl Fn(&str, &str) -> bool) -> String {
-        let start = std::time::Instant::now();
-        loop {
+        wait_until(what, || {
             let (screen, before) = self.snapshot();
             if pred(&screen, &before) {
-                return screen;
+                Ok(screen)
+            } else {
+                Err(format!(
+                    "line before the cursor {before:?}; screen:\n{screen}"
+                ))
             }
-            if start.elapsed() > DEADLINE {
-                panic!("timed out waiting for {what}; line before the cursor {before:?}; screen:\n{screen}");
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        })
     }
 
     /// Waits until the line before the cursor is the prompt and `line`, exactly.
@@ -387,17 +304,6 @@ impl Zsh {
         self.type_text(text);
         self.key("Tab");
     }
-}
-
-impl Drop for Zsh {
-    fn drop(&mut self) {
-        let _ = self.tmux_output(&["kill-server"]);
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
 }
 
 /// The committed `_virtsh` in real zsh completion (compinit, compsys, compadd), not a stand-in:

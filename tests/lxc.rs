@@ -15,15 +15,12 @@
 mod support;
 
 use std::cell::RefCell;
-use std::io::{Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use support::netns::{have_tools, NetNs};
+use support::pty::{Nudge, Session};
 use support::rootfs::{busybox_root, can_run_containers, lxc_embed, script};
 use support::{unique_name, Embed};
 
@@ -774,138 +771,12 @@ fn a_killed_supervisor_or_init_is_reconciled() {
     lab.assert_nothing_left(&name);
 }
 
-/// A `virtsh console` process on a pseudo-terminal, with everything it printed kept (as in
-/// tests/qemu_console.rs).
-struct Session {
-    child: Child,
-    master: std::fs::File,
-    seen: Arc<Mutex<Vec<u8>>>,
-    what: String,
-}
-
-impl Session {
-    fn start(env: &Embed, args: &[&str]) -> Session {
-        let (mut master, mut slave) = (-1, -1);
-        // SAFETY: openpty fills two descriptors; name, termios and winsize may be null.
-        let rc = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
-        // SAFETY: both descriptors were just opened and belong to us alone.
-        let (master, slave) =
-            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-        let mut cmd = env.cmd(args);
-        cmd.stdin(Stdio::from(slave.try_clone().expect("dup")))
-            .stdout(Stdio::from(slave.try_clone().expect("dup")))
-            .stderr(Stdio::from(slave));
-        let child = cmd.spawn().expect("run virtsh console");
-        drop(cmd); // closes our copies of the slave, so the reader sees EIO when the child ends
-        let master = std::fs::File::from(master);
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let mut reader = master.try_clone().expect("dup master");
-        let sink = seen.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
-        Session {
-            child,
-            master,
-            seen,
-            what: args.join(" "),
-        }
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.seen.lock().unwrap()).into_owned()
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.master
-            .write_all(bytes)
-            .expect("write to the console's terminal");
-    }
-
-    /// Wait until the output, after its first `from` bytes, contains `text`; send `nudge`
-    /// every second meanwhile, if given.
-    fn wait_for(&mut self, text: &str, from: usize, nudge: Option<&[u8]>) {
-        let t0 = Instant::now();
-        let mut last_nudge = Instant::now();
-        loop {
-            let seen = self.text();
-            if seen.get(from..).is_some_and(|s| s.contains(text)) {
-                return;
-            }
-            if let Ok(Some(st)) = self.child.try_wait() {
-                std::thread::sleep(Duration::from_millis(200));
-                let seen = self.text();
-                assert!(
-                    seen.get(from..).is_some_and(|s| s.contains(text)),
-                    "`{}` exited ({st}) before printing {text:?}; it printed:\n{seen}",
-                    self.what
-                );
-                return;
-            }
-            assert!(
-                t0.elapsed() < LIMIT,
-                "`{}`: no {text:?} within {LIMIT:?}; it printed:\n{seen}",
-                self.what
-            );
-            if let Some(n) = nudge {
-                if last_nudge.elapsed() > Duration::from_secs(1) {
-                    self.send(n);
-                    last_nudge = Instant::now();
-                }
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Wait (bounded by `limit`) for the process to end; its exit code.
-    fn wait_exit(&mut self, limit: Duration) -> i32 {
-        let t0 = Instant::now();
-        loop {
-            if let Some(st) = self.child.try_wait().expect("wait") {
-                std::thread::sleep(Duration::from_millis(100));
-                return st.code().unwrap_or(-1);
-            }
-            assert!(
-                t0.elapsed() < limit,
-                "`{}` still runs after {limit:?}; it printed:\n{}",
-                self.what,
-                self.text()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Connected, and the shell's prompt seen (nudged with newlines).
-    fn wait_prompt(&mut self) {
-        self.wait_for("Escape character is", 0, None);
-        let from = self.text().len();
-        self.wait_for("# ", from, Some(b"\r"));
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
+/// What gets the init shell's prompt once connected: a carriage return every second.
+const PROMPT_NUDGE: Nudge = Nudge {
+    bytes: b"\r",
+    every: Duration::from_secs(1),
+    at_once: false,
+};
 
 /// `virtsh console` to an interactive shell as the init: typing reaches it, ^] leaves, and a
 /// second session is refused while one is connected.
@@ -923,38 +794,25 @@ fn console_reaches_the_init_shell() {
     a.wait_for(
         &format!("Connected to domain '{name}'\r\nEscape character is ^] (Ctrl + ])\r\n"),
         0,
-        None,
     );
-    a.wait_prompt();
+    a.wait_prompt(PROMPT_NUDGE);
     let from = a.text().len();
     a.send(b"echo hi-$((6*7)) $(hostname)\r");
-    a.wait_for(&format!("hi-42 {name}"), from, None);
+    a.wait_for(&format!("hi-42 {name}"), from);
 
     // One session at a time.
     let mut b = Session::start(&lab.env, &["console", &name]);
-    assert_eq!(b.wait_exit(LIMIT), 1, "{}", b.text());
-    assert!(
-        b.text()
-            .contains("error: operation failed: Active console session exists for this domain"),
-        "{}",
-        b.text()
-    );
-    assert_eq!(
-        a.child.try_wait().expect("wait"),
-        None,
-        "the first session went away"
-    );
-    a.send(&[0x1d]);
-    assert_eq!(a.wait_exit(Duration::from_secs(5)), 0, "{}", a.text());
+    b.assert_busy();
+    a.assert_running("the first session went away");
+    a.leave(0x1d);
 
     // Free again once the first has left; the shell is the same one.
     let mut c = Session::start(&lab.env, &["console", &name]);
-    c.wait_prompt();
+    c.wait_prompt(PROMPT_NUDGE);
     let from = c.text().len();
     c.send(b"echo again-$$\r");
-    c.wait_for("again-1", from, None);
-    c.send(&[0x1d]);
-    assert_eq!(c.wait_exit(Duration::from_secs(5)), 0, "{}", c.text());
+    c.wait_for("again-1", from);
+    c.leave(0x1d);
 
     lab.env.ok(&["destroy", &name]);
     let o = lab.env.run(&["console", &name]);

@@ -5,12 +5,9 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use support::pty::{Nudge, Session};
 use support::{tiny_guest, unique_name, Embed};
 
 /// Every wait of this test is bounded by this.
@@ -39,149 +36,13 @@ fn guest_xml(guest: &std::path::Path, name: &str) -> String {
     )
 }
 
-/// A `virtsh console` process on a pseudo-terminal, with everything it printed kept.
-struct Session {
-    child: Child,
-    master: std::fs::File,
-    seen: Arc<Mutex<Vec<u8>>>,
-    what: String,
-}
-
-impl Session {
-    fn start(env: &Embed, args: &[&str]) -> Session {
-        let (mut master, mut slave) = (-1, -1);
-        // SAFETY: openpty fills two descriptors; name, termios and winsize may be null.
-        let rc = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
-        // SAFETY: both descriptors were just opened and belong to us alone.
-        let (master, slave) =
-            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-        let mut cmd = env.cmd(args);
-        cmd.stdin(Stdio::from(slave.try_clone().expect("dup")))
-            .stdout(Stdio::from(slave.try_clone().expect("dup")))
-            .stderr(Stdio::from(slave));
-        let child = cmd.spawn().expect("run virtsh console");
-        drop(cmd); // closes our copies of the slave, so the reader sees EIO when the child ends
-        let master = std::fs::File::from(master);
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let mut reader = master.try_clone().expect("dup master");
-        let sink = seen.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
-        Session {
-            child,
-            master,
-            seen,
-            what: args.join(" "),
-        }
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.seen.lock().unwrap()).into_owned()
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.master
-            .write_all(bytes)
-            .expect("write to the console's terminal");
-    }
-
-    /// Wait until the output contains `text`, sending `nudge` every 2 s if given.
-    fn wait_for(&mut self, text: &str, nudge: Option<&[u8]>) {
-        let t0 = Instant::now();
-        let mut last_nudge = Instant::now();
-        loop {
-            if self.text().contains(text) {
-                return;
-            }
-            if let Ok(Some(st)) = self.child.try_wait() {
-                std::thread::sleep(Duration::from_millis(200));
-                assert!(
-                    self.text().contains(text),
-                    "`{}` exited ({st}) before printing {text:?}; it printed:\n{}",
-                    self.what,
-                    self.text()
-                );
-                return;
-            }
-            assert!(
-                t0.elapsed() < LIMIT,
-                "`{}`: no {text:?} within {LIMIT:?}; it printed:\n{}",
-                self.what,
-                self.text()
-            );
-            if let Some(n) = nudge {
-                if last_nudge.elapsed() > Duration::from_secs(2) {
-                    self.send(n);
-                    last_nudge = Instant::now();
-                }
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Wait (bounded by `limit`) for the process to end; its exit code.
-    fn wait_exit(&mut self, limit: Duration) -> i32 {
-        let t0 = Instant::now();
-        loop {
-            if let Some(st) = self.child.try_wait().expect("wait") {
-                std::thread::sleep(Duration::from_millis(100));
-                return st.code().unwrap_or(-1);
-            }
-            assert!(
-                t0.elapsed() < limit,
-                "`{}` still runs after {limit:?}; it printed:\n{}",
-                self.what,
-                self.text()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Get the guest's shell prompt: it may be booting still, or long past `TINYGUEST READY`.
-    fn wait_prompt(&mut self) {
-        self.wait_for("Escape character is", None);
-        let before = self.text().len();
-        let t0 = Instant::now();
-        loop {
-            let text = self.text();
-            if text[before..].contains("# ") {
-                return;
-            }
-            assert!(
-                t0.elapsed() < LIMIT,
-                "`{}`: no shell prompt within {LIMIT:?}; it printed:\n{text}",
-                self.what
-            );
-            self.send(b"\r");
-            std::thread::sleep(Duration::from_millis(700));
-        }
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
+/// What gets the guest's shell prompt: it may be booting still, or long past `TINYGUEST READY`
+/// (then only a new line shows the prompt), so a carriage return at once and every 700 ms.
+const PROMPT_NUDGE: Nudge = Nudge {
+    bytes: b"\r",
+    every: Duration::from_millis(700),
+    at_once: true,
+};
 
 #[test]
 fn console_relays_the_serial_port_of_a_real_guest() {
@@ -217,49 +78,33 @@ fn console_relays_the_serial_port_of_a_real_guest() {
     let mut a = Session::start(&env, &["console", &name]);
     a.wait_for(
         &format!("Connected to domain '{name}'\r\nEscape character is ^] (Ctrl + ])\r\n"),
-        None,
+        0,
     );
-    a.wait_prompt();
+    a.wait_prompt(PROMPT_NUDGE);
     a.send(b"echo hi-$((6*7))\r");
-    a.wait_for("hi-42", None);
-    a.send(&[0x1d]);
-    assert_eq!(a.wait_exit(Duration::from_secs(5)), 0, "{}", a.text());
+    a.wait_for("hi-42", 0);
+    a.leave(0x1d);
 
     // One session at a time: a second one fails while the first is connected.
     let mut b = Session::start(&env, &["console", &name]);
-    b.wait_prompt();
+    b.wait_prompt(PROMPT_NUDGE);
     let mut c = Session::start(&env, &["console", &name]);
-    assert_eq!(c.wait_exit(LIMIT), 1, "{}", c.text());
-    assert!(
-        c.text()
-            .contains("error: operation failed: Active console session exists for this domain"),
-        "{}",
-        c.text()
-    );
-    assert_eq!(
-        b.child.try_wait().expect("wait"),
-        None,
-        "the first session went away"
-    );
+    c.assert_busy();
+    b.assert_running("the first session went away");
 
     // --force takes over: the old session ends (and restores its terminal), the new one works,
     // here with -e '^O' as its escape.
     let mut d = Session::start(&env, &["-e", "^O", "console", "--force", &name]);
-    d.wait_for("Escape character is ^O (Ctrl + O)\r\n", None);
+    d.wait_for("Escape character is ^O (Ctrl + O)\r\n", 0);
     assert_eq!(b.wait_exit(Duration::from_secs(5)), 0, "{}", b.text());
-    d.wait_prompt();
+    d.wait_prompt(PROMPT_NUDGE);
     d.send(b"echo forced-$((40+2))\r");
-    d.wait_for("forced-42", None);
+    d.wait_for("forced-42", 0);
     // ^] is an ordinary byte under -e '^O'.
     d.send(&[0x1d]);
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(
-        d.child.try_wait().expect("wait"),
-        None,
-        "^] ended a -e '^O' session"
-    );
-    d.send(&[0x0f]);
-    assert_eq!(d.wait_exit(Duration::from_secs(5)), 0, "{}", d.text());
+    d.assert_running("^] ended a -e '^O' session");
+    d.leave(0x0f);
 
     // Once the guest is gone, console refuses as virsh does.
     env.ok(&["destroy", &name]);
@@ -281,11 +126,10 @@ fn start_and_create_with_console_attach_at_once() {
     env.define(&name, &guest_xml(&guest, &name));
     // start --console: the message, then the console from the first byte of boot.
     let mut s = Session::start(&env, &["start", "--console", &name]);
-    s.wait_for(&format!("Domain '{name}' started"), None);
-    s.wait_for("Connected to domain", None);
-    s.wait_for("TINYGUEST READY", None);
-    s.send(&[0x1d]);
-    assert_eq!(s.wait_exit(Duration::from_secs(5)), 0);
+    s.wait_for(&format!("Domain '{name}' started"), 0);
+    s.wait_for("Connected to domain", 0);
+    s.wait_for("TINYGUEST READY", 0);
+    s.leave(0x1d);
     env.ok(&["destroy", &name]);
 
     // create --console of a transient copy.
@@ -296,9 +140,8 @@ fn start_and_create_with_console_attach_at_once() {
         &env,
         &["create", "--console", path.to_str().expect("utf-8")],
     );
-    s.wait_for(&format!("Domain '{other}' created from"), None);
-    s.wait_for("TINYGUEST READY", None);
-    s.send(&[0x1d]);
-    assert_eq!(s.wait_exit(Duration::from_secs(5)), 0);
+    s.wait_for(&format!("Domain '{other}' created from"), 0);
+    s.wait_for("TINYGUEST READY", 0);
+    s.leave(0x1d);
     env.ok(&["destroy", &other]);
 }

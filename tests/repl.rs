@@ -8,11 +8,12 @@
 //!
 //! Without tmux the test is skipped with a message, except under CI=true, where it fails.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+mod support;
 
-const DEADLINE: Duration = Duration::from_secs(15);
+use std::path::PathBuf;
+use std::process::Command;
+
+use support::tmux::{shell_quote, wait_until, Tmux};
 
 fn tmux_available() -> bool {
     match Command::new("tmux").arg("-V").output() {
@@ -28,30 +29,21 @@ fn tmux_available() -> bool {
 }
 
 /// One tmux server with one session running virtsh; killed on drop.
-struct Term {
-    dir: PathBuf,
-    socket: PathBuf,
-    session: String,
+struct Term(Tmux);
+
+impl std::ops::Deref for Term {
+    type Target = Tmux;
+
+    fn deref(&self) -> &Tmux {
+        &self.0
+    }
 }
 
 impl Term {
     fn start(uri: &str) -> Term {
-        let unique = format!(
-            "virtsh-repl-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        );
-        let dir = std::env::temp_dir().join(&unique);
-        let home = dir.join("home");
+        let term = Term(Tmux::new("repl"));
+        let home = term.home();
         std::fs::create_dir_all(&home).unwrap();
-        let term = Term {
-            socket: dir.join("tmux.sock"),
-            dir,
-            session: unique,
-        };
         let bin = env!("CARGO_BIN_EXE_virtsh");
         // `env` fixes the environment of virtsh whatever the caller's: its own HOME (history),
         // no XDG overrides, no default URI, no debug output.
@@ -59,21 +51,11 @@ impl Term {
             "env -u XDG_DATA_HOME -u XDG_CONFIG_HOME -u XDG_CACHE_HOME -u LIBVIRT_DEFAULT_URI \
              -u VIRSH_DEFAULT_CONNECT_URI -u VIRSH_HISTSIZE -u VIRSH_DEBUG HOME={} {} -c {}; \
              echo \"[virtsh exited with status $?]\"",
-            shell_quote(&home),
-            shell_quote(Path::new(bin)),
+            shell_quote(&home.display().to_string()),
+            shell_quote(bin),
             uri
         );
-        term.tmux(&[
-            "new-session",
-            "-d",
-            "-s",
-            &term.session,
-            "-x",
-            "132",
-            "-y",
-            "50",
-            &cmd,
-        ]);
+        term.new_session(None, &cmd);
         // Keep the pane after virtsh exits, to read the exit status the shell prints.
         term.tmux(&["set-option", "-t", &term.session, "remain-on-exit", "on"]);
         term
@@ -83,59 +65,16 @@ impl Term {
         self.dir.join("home")
     }
 
-    fn tmux_output(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .arg("-f")
-            .arg("/dev/null")
-            .args(args)
-            .output()
-            .expect("run tmux")
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = self.tmux_output(args);
-        assert!(
-            out.status.success(),
-            "tmux {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Text typed as is.
-    fn type_text(&self, text: &str) {
-        self.tmux(&["send-keys", "-t", &self.session, "-l", text]);
-    }
-
-    /// Named keys: `Tab`, `Enter`, `C-c` ...
-    fn key(&self, key: &str) {
-        self.tmux(&["send-keys", "-t", &self.session, key]);
-    }
-
-    /// The whole pane, scrollback included, trailing blanks trimmed from each line.
-    fn screen(&self) -> String {
-        let text = self.tmux(&["capture-pane", "-p", "-J", "-S", "-", "-t", &self.session]);
-        text.lines()
-            .map(str::trim_end)
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
     /// Polls the screen until `pred` holds; fails with the screen after the deadline.
     fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
+        wait_until(what, || {
             let screen = self.screen();
             if pred(&screen) {
-                return screen;
+                Ok(screen)
+            } else {
+                Err(format!("screen:\n{screen}"))
             }
-            if start.elapsed() > DEADLINE {
-                panic!("timed out waiting for {what}; screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        })
     }
 
     fn wait_text(&self, text: &str) -> String {
@@ -167,17 +106,6 @@ impl Term {
             }
         })
     }
-}
-
-impl Drop for Term {
-    fn drop(&mut self) {
-        let _ = self.tmux_output(&["kill-server"]);
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn shell_quote(p: &Path) -> String {
-    format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
 }
 
 fn count_lines(screen: &str, pred: impl Fn(&str) -> bool) -> usize {

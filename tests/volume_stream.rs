@@ -9,14 +9,14 @@
 
 #[path = "../drivers/remote/tests/common/mod.rs"]
 mod libvirtd;
+mod support;
 
 use libvirtd::{unavailable, which, PrivateLibvirtd};
 use std::fs;
-use std::io::Read;
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use support::pty::{openpty, Recorder};
 
 const VIRTSH: &str = env!("CARGO_BIN_EXE_virtsh");
 const MIB: u64 = 1024 * 1024;
@@ -81,20 +81,7 @@ fn both(virsh: &Path, uri: &str, args: &[&str]) -> Out {
 /// virtsh with its stderr on a pseudo-terminal, as a person runs it: its stdout and
 /// everything the terminal showed.
 fn on_a_terminal(uri: &str, args: &[&str]) -> (Out, String) {
-    let (mut master, mut slave) = (-1, -1);
-    // SAFETY: openpty fills two descriptors; name, termios and winsize may be null.
-    let rc = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
-    // SAFETY: both descriptors were just opened and belong to us alone.
-    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let (master, slave) = openpty();
     let mut cmd = Command::new(VIRTSH);
     cmd.arg("-c")
         .arg(uri)
@@ -105,21 +92,9 @@ fn on_a_terminal(uri: &str, args: &[&str]) -> (Out, String) {
         .stderr(Stdio::from(slave));
     let child = cmd.spawn().expect("run virtsh");
     drop(cmd); // our copy of the slave goes, so the reader sees the end when virtsh exits
-    let mut reader = fs::File::from(master);
-    let shown = std::thread::spawn(move || {
-        let mut seen = Vec::new();
-        let mut buf = [0u8; 4096];
-        // A pty's master reads EIO once the last slave is closed: that is the end.
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            seen.extend_from_slice(&buf[..n]);
-        }
-        seen
-    });
+    let shown = Recorder::start(fs::File::from(master));
     let o = child.wait_with_output().expect("wait for virtsh");
-    let shown = shown.join().expect("terminal reader");
+    let shown = shown.finish();
     (
         Out {
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),

@@ -5,7 +5,9 @@
 #![allow(dead_code)]
 
 pub mod netns;
+pub mod pty;
 pub mod rootfs;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
