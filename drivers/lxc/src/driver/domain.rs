@@ -14,8 +14,9 @@ use virtsh_api::{Domain, DomainDriver, DomainInfo, DomainState, Error, ErrorKind
 use virtsh_state::domains::{no_domain, DomainView};
 use virtsh_xml::domain::{DomainDef, FormatOptions};
 
-use super::{state_err, LxcDriver, START_WAIT};
+use super::{LxcDriver, START_WAIT};
 use crate::supervisor;
+use virtsh_state::domains::state_error;
 
 /// What libvirt's LXC driver names as the emulator of every container.
 pub const LXC_EMULATOR: &str = "/usr/lib/libvirt/libvirt_lxc";
@@ -29,7 +30,7 @@ impl LxcDriver {
     fn parse_def(&self, xml: &str) -> Result<DomainDef> {
         let mut def = DomainDef::parse_with(xml, &super::parse_options())
             .map_err(|e| e.api_error("domain_definition", xml))?;
-        virtsh_state::validate_name(&def.name).map_err(state_err)?;
+        virtsh_state::validate_name(&def.name).map_err(state_error)?;
         if def.virt_type != "lxc" {
             return Err(Error::new(
                 ErrorKind::ConfigUnsupported,
@@ -92,13 +93,13 @@ impl LxcDriver {
         });
         if let Err(e) = virtsh_state::atomic::write(&rt.live_xml_path(), xml.as_bytes()) {
             release(&def);
-            return Err(state_err(e));
+            return Err(state_error(e));
         }
         let id = match virtsh_state::runtime::next_id(&self.reg.paths.run) {
             Ok(id) => id,
             Err(e) => {
                 release(&def);
-                return Err(state_err(e));
+                return Err(state_error(e));
             }
         };
         let args = supervisor::Args {

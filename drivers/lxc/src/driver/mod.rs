@@ -161,7 +161,3 @@ impl LxcDriver {
         self.reg.glance(name, wait, &|rt, st| self.repair(rt, st))
     }
 }
-
-pub(crate) fn state_err(e: StateError) -> Error {
-    state_error(e)
-}

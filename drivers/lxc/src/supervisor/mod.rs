@@ -131,7 +131,7 @@ struct Container {
     /// The container's side of the console, and the user's.
     inner: OwnedFd,
     outer: console::PtyPair,
-    cgroup: Option<Cgroup>,
+    cgroup: Cgroup,
     veths: Vec<veth::Veth>,
 }
 
@@ -196,7 +196,7 @@ impl Container {
             process: ProcessIdentity::of(init.pid()),
             started: now(),
             autodestroy: None,
-            cgroup: cgroup.as_ref().map(|c| c.path().to_string()),
+            cgroup: Some(cgroup.path().to_string()),
         };
         rt.write_status(&status)
             .map_err(|e| Error::new(ErrorKind::OperationFailed, e.to_string()))?;
@@ -262,13 +262,11 @@ impl Container {
 
     /// The init has ended: nothing of the container may stay behind.
     fn finish(self, reason: i32) {
-        if let Some(cg) = &self.cgroup {
-            // Whatever the init left in the group dies with its pid namespace; a frozen group
-            // must be thawed for that.
-            let _ = cg.thaw();
-            if let Err(e) = cg.remove() {
-                eprintln!("supervisor of '{}': {e}", self.args.name);
-            }
+        // Whatever the init left in the group dies with its pid namespace; a frozen group must
+        // be thawed for that.
+        let _ = self.cgroup.thaw();
+        if let Err(e) = self.cgroup.remove() {
+            eprintln!("supervisor of '{}': {e}", self.args.name);
         }
         veth::delete_all(&self.veths);
         virtsh_network::guests::release_network_ports(&self.args.uri, &self.rt.live_xml_path());
@@ -286,20 +284,14 @@ fn container_error(e: container::ContainerError) -> Error {
 /// Put the container's init (still waiting to run) into a new cgroup with its limits: the
 /// memory of the definition, `<memtune>`, `<cputune>` shares and quota, and libvirt's device
 /// allow-list. libvirt's LXC driver refuses to run without cgroups; so does this one.
-fn join_cgroup(
-    def: &DomainDef,
-    args: &Args,
-    run: &std::path::Path,
-    pid: i32,
-) -> Result<Option<Cgroup>> {
+fn join_cgroup(def: &DomainDef, args: &Args, run: &std::path::Path, pid: i32) -> Result<Cgroup> {
     let layout = Layout::detect().map_err(cgroup_error)?;
     let parts = cgroup_parts(&args.name, args.id, run);
     let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-    let cg = Cgroup::create_configured(&layout, &parts, &Extra::ALL, pid, |cg| {
+    Cgroup::create_configured(&layout, &parts, &Extra::ALL, pid, |cg| {
         crate::driver::tune::apply_limits(cg, def)
     })
-    .map_err(cgroup_error)?;
-    Ok(Some(cg))
+    .map_err(cgroup_error)
 }
 
 pub(crate) fn cgroup_error(e: virtsh_cgroup::CgroupError) -> Error {

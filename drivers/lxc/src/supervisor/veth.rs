@@ -73,8 +73,7 @@ pub fn create_all(nics: &mut [NetInterface]) -> Result<Vec<Veth>> {
     let mut next = 0;
     for (i, nic) in nics.iter_mut().enumerate() {
         match create_one(nic, i, &mut next) {
-            Ok(Some(v)) => made.push(v),
-            Ok(None) => {}
+            Ok(v) => made.push(v),
             Err(e) => {
                 delete_all(&made);
                 return Err(e);
@@ -84,7 +83,7 @@ pub fn create_all(nics: &mut [NetInterface]) -> Result<Vec<Veth>> {
     Ok(made)
 }
 
-fn create_one(nic: &mut NetInterface, index: usize, next: &mut u32) -> Result<Option<Veth>> {
+fn create_one(nic: &mut NetInterface, index: usize, next: &mut u32) -> Result<Veth> {
     let bridge = match nic.if_type.as_str() {
         "network" => nic.source_extra.attr("bridge").map(str::to_string),
         "bridge" => nic.source.clone(),
@@ -128,7 +127,7 @@ fn create_one(nic: &mut NetInterface, index: usize, next: &mut u32) -> Result<Op
         return Err(e);
     }
     nic.target_dev = Some(host);
-    Ok(Some(v))
+    Ok(v)
 }
 
 /// Move the container ends into the network namespace of `pid`.
