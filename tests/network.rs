@@ -275,8 +275,14 @@ fn killed_dnsmasq_is_reported_and_restarted() {
     let pid_file = lab.env.root.join("run/network/kdns.pid");
     let pid = std::fs::read_to_string(&pid_file).expect("pid file");
     lab.host.ok(&["kill", "-9", pid.trim()]);
+    // Gone means its files are closed: a dying process loses its command line (so pgrep no
+    // longer finds it) before its sockets, and only a zombie or no process is surely done.
+    let stat = format!("/proc/{}/stat", pid.trim());
     NetNs::wait("dnsmasq gone", Duration::from_secs(5), || {
         !lab.dnsmasq_running("kdns")
+            && std::fs::read_to_string(&stat).map_or(true, |s| {
+                s.rsplit_once(") ").is_some_and(|(_, r)| r.starts_with('Z'))
+            })
     });
     let o = lab.env.run(&["net-info", "kdns"]);
     assert!(o.status.success());
