@@ -149,6 +149,33 @@ pub trait DomainDriver {
     ) -> Result<()> {
         Err(Error::unsupported("virDomainSetSchedulerParametersFlags"))
     }
+    /// virDomainGetMemoryParameters: `hard_limit`, `soft_limit`, `swap_hard_limit` (and
+    /// `min_guarantee` where the driver has it), in KiB; libvirt's "unlimited" is
+    /// `VIR_DOMAIN_MEMORY_PARAM_UNLIMITED`.
+    fn domain_memory_params(&self, _dom: &Domain, _flags: u32) -> Result<Vec<TypedParam>> {
+        Err(Error::unsupported("virDomainGetMemoryParameters"))
+    }
+    fn set_domain_memory_params(
+        &self,
+        _dom: &Domain,
+        _params: &[TypedParam],
+        _flags: u32,
+    ) -> Result<()> {
+        Err(Error::unsupported("virDomainSetMemoryParameters"))
+    }
+    /// virDomainGetBlkioParameters: `weight` and the per-device lists, each a string
+    /// "path,value,path,value".
+    fn domain_blkio_params(&self, _dom: &Domain, _flags: u32) -> Result<Vec<TypedParam>> {
+        Err(Error::unsupported("virDomainGetBlkioParameters"))
+    }
+    fn set_domain_blkio_params(
+        &self,
+        _dom: &Domain,
+        _params: &[TypedParam],
+        _flags: u32,
+    ) -> Result<()> {
+        Err(Error::unsupported("virDomainSetBlkioParameters"))
+    }
     fn domain_security_label(&self, _dom: &Domain) -> Result<SecurityLabel> {
         Err(Error::unsupported("virDomainGetSecurityLabel"))
     }

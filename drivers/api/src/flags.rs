@@ -196,6 +196,9 @@ pub mod memory {
     pub const MAXIMUM: u32 = 1 << 2;
 }
 
+/// virDomainMemoryParameters: the value that means "no limit", `INT64_MAX >> 10` KiB.
+pub const MEMORY_PARAM_UNLIMITED: u64 = (i64::MAX >> 10) as u64;
+
 pub mod snapshot_list {
     pub const ROOTS: u32 = 1 << 0;
     pub const DESCENDANTS: u32 = 1 << 0;
