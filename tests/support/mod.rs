@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod lxc_lab;
 pub mod netns;
 pub mod pty;
 pub mod rootfs;

@@ -89,6 +89,21 @@ impl Cgroup {
     }
 }
 
+impl Cgroup {
+    /// What libvirt reports as the group's swap usage (virCgroupGetMemSwapUsage), in bytes:
+    /// memory plus swap, `memory.memsw.usage_in_bytes` (v1, with swap accounting), or swap
+    /// alone, `memory.swap.current` (v2).
+    pub fn memory_swap_current(&self) -> Result<u64> {
+        let dir = self.dir_with("memory")?;
+        let name = match self.version {
+            Version::V1 => "memory.memsw.usage_in_bytes",
+            Version::V2 => "memory.swap.current",
+        };
+        let path = control(&dir, name, "the swap usage")?;
+        parse_u64(&path, &read(&path)?)
+    }
+}
+
 fn parse_u64(path: &Path, text: &str) -> Result<u64> {
     text.trim().parse().map_err(|_| CgroupError::Parse {
         path: path.to_path_buf(),

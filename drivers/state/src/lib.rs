@@ -10,6 +10,7 @@
 //! - [`runtime`]: each domain's runtime files (status, liveness lock, ids) that the CLI and
 //!   the domain's supervisor share.
 //! - [`host`]: the host facts every local driver reports alike.
+//! - [`guest_stats`]: `domstats` gathering and the counters both drivers read alike.
 //! - [`launch`]: starting a domain's supervisor and its readiness report.
 //! - [`store`]: a directory of `<name>.xml` definitions; a corrupt file is reported by name and
 //!   never stops the others from listing.
@@ -17,6 +18,7 @@
 pub mod atomic;
 pub mod chrdev;
 pub mod domains;
+pub mod guest_stats;
 pub mod host;
 pub mod launch;
 pub mod lock;

@@ -7,13 +7,16 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 use virtsh_api::console::{ConsoleStream, CONSOLE_FORCE, CONSOLE_SAFE};
 use virtsh_api::flags::{
-    check, create, destroy, domain_state, domain_xml, list_domains as lf, shutdown, state_reason,
-    undefine,
+    check, create, destroy, domain_state, domain_xml, list_domains as lf, state_reason, undefine,
 };
-use virtsh_api::{Domain, DomainDriver, DomainInfo, DomainState, Error, ErrorKind, Result};
+use virtsh_api::{
+    Domain, DomainDriver, DomainInfo, DomainState, DomainStatsRecord, Error, ErrorKind,
+    InterfaceStats, Result, TypedParam,
+};
 use virtsh_state::domains::{no_domain, DomainView};
 use virtsh_xml::domain::{DomainDef, FormatOptions};
 
+use super::initctl::Stop;
 use super::{LxcDriver, START_WAIT};
 use crate::supervisor;
 use virtsh_state::domains::state_error;
@@ -273,33 +276,14 @@ impl DomainDriver for LxcDriver {
         self.launch(&v.def)
     }
 
-    /// lxcDomainShutdownFlags: SIGTERM to the init (there is no /dev/initctl to talk to).
+    /// lxcDomainShutdownFlags: runlevel 0 through the init's control FIFO, or SIGTERM.
     fn shutdown_domain(&self, dom: &Domain, flags: u32) -> Result<()> {
-        check(
-            flags,
-            shutdown::INITCTL | shutdown::SIGNAL,
-            "lxcDomainShutdownFlags",
-        )?;
-        if flags == shutdown::INITCTL {
-            return Err(Error::new(
-                ErrorKind::OperationUnsupported,
-                "Container does not provide an initctl pipe",
-            ));
-        }
-        let v = self.view_of(dom)?;
-        let pid = Self::init_pid(&v)?;
-        // SAFETY: a signal to the container's init, checked to be the recorded process.
-        if unsafe { libc::kill(pid, libc::SIGTERM) } != 0 {
-            let e = std::io::Error::last_os_error();
-            return Err(Error::new(
-                ErrorKind::SystemError,
-                format!(
-                    "Failed to send SIGTERM to {pid}: {}",
-                    virtsh_api::strerror(&e)
-                ),
-            ));
-        }
-        Ok(())
+        self.stop_init(dom, Stop::PowerOff, flags)
+    }
+
+    /// lxcDomainReboot: runlevel 6 through the init's control FIFO, or SIGHUP.
+    fn reboot_domain(&self, dom: &Domain, flags: u32) -> Result<()> {
+        self.stop_init(dom, Stop::Reboot, flags)
     }
 
     fn destroy_domain(&self, dom: &Domain, flags: u32) -> Result<()> {
@@ -406,6 +390,58 @@ impl DomainDriver for LxcDriver {
         flags: u32,
     ) -> Result<Vec<virtsh_api::DomainInterface>> {
         self.addresses(dom, source, flags)
+    }
+
+    fn domain_scheduler_type(&self, dom: &Domain) -> Result<(String, i32)> {
+        self.scheduler_type(dom)
+    }
+
+    fn domain_scheduler_params(&self, dom: &Domain, flags: u32) -> Result<Vec<TypedParam>> {
+        self.scheduler_params(dom, flags)
+    }
+
+    fn set_domain_scheduler_params(
+        &self,
+        dom: &Domain,
+        params: &[TypedParam],
+        flags: u32,
+    ) -> Result<()> {
+        self.set_scheduler_params(dom, params, flags)
+    }
+
+    fn set_domain_memory(&self, dom: &Domain, kib: u64, flags: u32) -> Result<()> {
+        self.set_memory(dom, kib, flags)
+    }
+
+    fn domain_memory_stats(&self, dom: &Domain) -> Result<Vec<(i32, u64)>> {
+        self.memory_stats(dom)
+    }
+
+    fn domain_stats(
+        &self,
+        doms: &[Domain],
+        stats: u32,
+        flags: u32,
+    ) -> Result<Vec<DomainStatsRecord>> {
+        self.all_stats(doms, stats, flags)
+    }
+
+    fn domain_cpu_stats_count(&self, dom: &Domain, flags: u32) -> Result<u32> {
+        self.cpu_stats_count(dom, flags)
+    }
+
+    fn domain_cpu_stats(
+        &self,
+        dom: &Domain,
+        start_cpu: i32,
+        ncpus: u32,
+        flags: u32,
+    ) -> Result<Vec<Vec<TypedParam>>> {
+        self.cpu_stats(dom, start_cpu, ncpus, flags)
+    }
+
+    fn domain_interface_stats(&self, dom: &Domain, device: &str) -> Result<InterfaceStats> {
+        self.interface_stats(dom, device)
     }
 
     /// No security driver confines containers: no label.

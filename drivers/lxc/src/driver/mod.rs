@@ -6,13 +6,18 @@
 //! container act on its init and its cgroup directly.
 //!
 //! - `mod.rs`: opening, the per-domain view with reconciliation of a dead supervisor.
-//! - `domain.rs`: the `DomainDriver` calls; `process.rs`: signals, namespaces, addresses.
+//! - `domain.rs`: the `DomainDriver` calls; `process.rs`: signals, namespaces, addresses;
+//!   `initctl.rs`: shutdown and reboot requests to the init.
 //! - `host.rs`: the `HostDriver` calls.
-//! - `tune.rs`: the cgroup limits of a definition.
+//! - `tune.rs`: the cgroup limits of a definition; `params.rs`: changing them (`schedinfo`,
+//!   `setmem`); `stats.rs`: the counters (`cpu-stats`, `dommemstat`, `domstats`).
 
 mod domain;
 mod host;
+mod initctl;
+mod params;
 mod process;
+mod stats;
 pub mod tune;
 
 use std::path::PathBuf;

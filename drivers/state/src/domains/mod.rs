@@ -7,7 +7,10 @@
 //! reads UUIDs from an index kept across commands (`index.rs`), so a listing of a thousand
 //! domains parses nothing that did not change.
 
+mod copies;
 mod index;
+
+pub use copies::impact;
 
 pub use index::Glance;
 

@@ -2,9 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use virtsh_api::{Domain, Error, ErrorKind, Result, TypedParam, TypedValue};
+use virtsh_api::{Domain, Error, Result, TypedParam};
+use virtsh_state::guest_stats::{
+    cgroup_percpu_ns, check_total_request, host_cpu_count, missing_cpuacct, percpu_params, ull,
+};
 
-use super::procfs::{host_cpu_count, proc_stat, ticks_to_ns};
+use super::procfs::{proc_stat, ticks_to_ns};
 use super::vcpu::qemu_pid;
 use super::{check_flags, not_running, TYPED_PARAM_STRING_OKAY};
 use crate::driver::{DomainView, QemuDriver};
@@ -33,22 +36,9 @@ fn dedicated_cpuacct(pid: i32) -> Option<PathBuf> {
     procs.lines().all(|l| l.trim() == pid_s).then_some(dir)
 }
 
-fn missing_cpuacct() -> Error {
-    Error::invalid_op("cgroup CPUACCT controller is not mounted")
-}
-
 /// QEMU's own cgroup, as its supervisor recorded it; None when QEMU runs without one.
 fn qemu_cgroup(v: &DomainView) -> Option<virtsh_cgroup::Cgroup> {
     virtsh_cgroup::Cgroup::open(v.status.cgroup.as_deref()?).ok()
-}
-
-/// libvirt's error for per host CPU times on cgroup v2, which has no cpuacct.usage_percpu
-/// (the cgroup v2 backend has no getCpuacctPercpuUsage).
-fn percpu_unsupported_v2() -> Error {
-    Error::new(
-        ErrorKind::OperationUnsupported,
-        "operation 'getCpuacctPercpuUsage' not supported for backend 'cgroup V2'",
-    )
 }
 
 /// The domain's total CPU times (ns): cpu_time, user_time, system_time.
@@ -104,13 +94,8 @@ pub(in crate::driver) fn cpu_stats(
     check_flags(flags, TYPED_PARAM_STRING_OKAY, "qemuDomainGetCPUStats")?;
     let v = drv.view_of(dom)?;
     let pid = qemu_pid(&v).map_err(|_| not_running())?;
-    let ull = |f: &str, n: u64| TypedParam::new(f, TypedValue::ULLong(n));
     if start_cpu == -1 {
-        if ncpus != 1 {
-            return Err(Error::invalid_arg(
-                "ncpus in virDomainGetCPUStats must be 1 when start_cpu is -1",
-            ));
-        }
+        check_total_request(ncpus)?;
         let (total, user, sys) = cpu_totals(&v, pid)?;
         return Ok(vec![vec![
             ull("cpu_time", total),
@@ -118,36 +103,15 @@ pub(in crate::driver) fn cpu_stats(
             ull("system_time", sys),
         ]]);
     }
-    let cgroup = qemu_cgroup(&v);
-    let dir = match &cgroup {
-        Some(_) => None,
-        None => Some(dedicated_cpuacct(pid).ok_or_else(missing_cpuacct)?),
-    };
-    let max = host_cpu_count();
-    if start_cpu < 0 || start_cpu as usize >= max {
-        return Err(Error::invalid_arg(format!(
-            "start_cpu {start_cpu} larger than maximum of {}",
-            max.saturating_sub(1)
-        )));
-    }
-    let percpu: Vec<u64> = match (&cgroup, dir) {
-        (Some(cg), _) => cg.cpu_usage_percpu_ns().map_err(|e| match e {
-            virtsh_cgroup::CgroupError::PerCpuUnsupported { .. } => percpu_unsupported_v2(),
-            e => Error::internal(e.to_string()),
-        })?,
-        (None, Some(dir)) => std::fs::read_to_string(dir.join("cpuacct.usage_percpu"))
-            .map_err(|e| Error::internal(format!("cannot read cpuacct.usage_percpu: {e}")))?
-            .split_whitespace()
-            .filter_map(|s| s.parse().ok())
-            .collect(),
-        (None, None) => return Err(missing_cpuacct()),
-    };
-    let start = start_cpu as usize;
-    let end = (start + ncpus as usize).min(max);
-    Ok((start..end)
-        .map(|i| match percpu.get(i) {
-            Some(n) => vec![ull("cpu_time", *n)],
-            None => Vec::new(),
-        })
-        .collect())
+    percpu_params(start_cpu, ncpus, || match qemu_cgroup(&v) {
+        Some(cg) => cgroup_percpu_ns(&cg),
+        None => {
+            let dir = dedicated_cpuacct(pid).ok_or_else(missing_cpuacct)?;
+            Ok(std::fs::read_to_string(dir.join("cpuacct.usage_percpu"))
+                .map_err(|e| Error::internal(format!("cannot read cpuacct.usage_percpu: {e}")))?
+                .split_whitespace()
+                .filter_map(|s| s.parse().ok())
+                .collect())
+        }
+    })
 }

@@ -1,28 +1,18 @@
 //! `domstats` (virConnectGetAllDomainStats): the typed parameter records of every stats group.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-
-use virtsh_api::flags::{list_domains as lf, stats as sg};
-use virtsh_api::{
-    Domain, DomainDriver, DomainStatsRecord, Error, ErrorKind, Result, TypedParam, TypedValue,
+use virtsh_api::flags::stats as sg;
+use virtsh_api::{Domain, DomainDriver, DomainStatsRecord, Result, TypedParam, TypedValue};
+use virtsh_state::guest_stats::{
+    gather_records, interface_params, state_params, stats_groups, stats_list_filter, uint, ull,
 };
 
 use super::block::{block_entries, entry_for, node_index, physical_size, storage_limits};
-use super::check_flags;
 use super::cpu::cpu_totals;
 use super::memory::{has_balloon, memory_stats_of, tag};
-use super::net::{swapped, tap_stats};
 use super::procfs::{proc_stat, sched_wait_ns, schedstat_delay_ns};
 use super::vcpu::vcpu_threads;
 use crate::driver::{DomainView, QemuDriver};
 
-/// VIR_CONNECT_GET_ALL_DOMAINS_STATS_* behaviour flags.
-const STATS_NOWAIT: u32 = 1 << 29;
-const STATS_BACKING: u32 = 1 << 30;
-const STATS_ENFORCE: u32 = 1 << 31;
-/// The list filters virConnectGetAllDomainStats accepts (active, persistent, state).
-const STATS_FILTERS: u32 = 0xFF;
 /// The groups this driver answers. perf, iothread and memory are empty for the guests virtsh
 /// runs (no perf events, iothreads or resctrl monitors), as libvirt's are then.
 const STATS_SUPPORTED: u32 = sg::STATE
@@ -34,8 +24,6 @@ const STATS_SUPPORTED: u32 = sg::STATE
     | sg::PERF
     | sg::IOTHREAD
     | sg::MEMORY;
-/// At most this many domains are queried at the same time by `domstats`.
-const STATS_PARALLEL: usize = 8;
 
 /// qemuConnectGetAllDomainStats (`domstats`): the records of `doms` (every domain when empty)
 /// that pass the list filters in `flags`, gathered in parallel.
@@ -45,50 +33,16 @@ pub(in crate::driver) fn domain_stats(
     stats: u32,
     flags: u32,
 ) -> Result<Vec<DomainStatsRecord>> {
-    check_flags(
+    let stats = stats_groups(
+        stats,
         flags,
-        STATS_FILTERS | STATS_NOWAIT | STATS_BACKING | STATS_ENFORCE,
+        STATS_SUPPORTED,
         "qemuConnectGetAllDomainStats",
     )?;
-    let mut stats = if stats == 0 { STATS_SUPPORTED } else { stats };
-    if flags & STATS_ENFORCE != 0 && stats & !STATS_SUPPORTED != 0 {
-        return Err(Error::new(
-            ErrorKind::ArgumentUnsupported,
-            format!(
-                "Stats types bits 0x{:x} are not supported by this daemon",
-                stats & !STATS_SUPPORTED
-            ),
-        ));
-    }
-    stats &= STATS_SUPPORTED;
-    let listed = drv.list_all_domains(flags & STATS_FILTERS & lf::ALL)?;
-    let selected: Vec<Domain> = if doms.is_empty() {
-        listed
-    } else {
-        // Domains that went away meanwhile, or that the filters leave out, are skipped.
-        doms.iter()
-            .filter_map(|d| listed.iter().find(|l| l.uuid == d.uuid).cloned())
-            .collect()
-    };
-    let results: Vec<Mutex<Option<DomainStatsRecord>>> =
-        selected.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..selected.len().min(STATS_PARALLEL) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(dom) = selected.get(i) else { break };
-                let rec = one_record(drv, dom, stats);
-                if let Ok(mut slot) = results[i].lock() {
-                    *slot = rec;
-                }
-            });
-        }
-    });
-    Ok(results
-        .into_iter()
-        .filter_map(|m| m.into_inner().ok().flatten())
-        .collect())
+    let listed = drv.list_all_domains(stats_list_filter(flags))?;
+    Ok(gather_records(listed, doms, |dom| {
+        one_record(drv, dom, stats)
+    }))
 }
 
 /// The record of one domain; None when it went away meanwhile.
@@ -97,14 +51,7 @@ fn one_record(drv: &QemuDriver, dom: &Domain, stats: u32) -> Option<DomainStatsR
     let handle = v.handle();
     let mut p = Vec::new();
     if stats & sg::STATE != 0 {
-        p.push(TypedParam::new(
-            "state.state",
-            TypedValue::Int(v.status.state),
-        ));
-        p.push(TypedParam::new(
-            "state.reason",
-            TypedValue::Int(v.status.reason),
-        ));
+        state_params(v.status.state, v.status.reason, &mut p);
     }
     // A guest that stops meanwhile gives what libvirt gives for an inactive one.
     let pid = v
@@ -125,7 +72,7 @@ fn one_record(drv: &QemuDriver, dom: &Domain, stats: u32) -> Option<DomainStatsR
         stats_vcpu(drv, &handle, &v, pid, &mut p);
     }
     if stats & sg::INTERFACE != 0 && v.is_active() {
-        stats_interface(&v, &mut p);
+        interface_params(&v.def.devices.interfaces, &mut p);
     }
     if stats & sg::BLOCK != 0 {
         stats_block(drv, &handle, &v, &mut p);
@@ -134,14 +81,6 @@ fn one_record(drv: &QemuDriver, dom: &Domain, stats: u32) -> Option<DomainStatsR
         domain: handle,
         params: p,
     })
-}
-
-fn ull(field: impl Into<String>, n: u64) -> TypedParam {
-    TypedParam::new(field, TypedValue::ULLong(n))
-}
-
-fn uint(field: impl Into<String>, n: u32) -> TypedParam {
-    TypedParam::new(field, TypedValue::UInt(n))
 }
 
 /// qemuDomainGetStatsBalloon
@@ -218,39 +157,6 @@ fn stats_vcpu(
             format!("vcpu.{n}.delay"),
             schedstat_delay_ns(pid, t.tid),
         ));
-    }
-}
-
-/// qemuDomainGetStatsInterface: interfaces without a host device (user networking) have only
-/// their place in the count.
-fn stats_interface(v: &DomainView, p: &mut Vec<TypedParam>) {
-    let nets = &v.def.devices.interfaces;
-    p.push(uint("net.count", nets.len() as u32));
-    for (i, net) in nets.iter().enumerate() {
-        let Some(ifname) = net.target_dev.as_deref() else {
-            continue;
-        };
-        p.push(TypedParam::new(
-            format!("net.{i}.name"),
-            TypedValue::String(ifname.to_string()),
-        ));
-        let Ok(s) = tap_stats(ifname, swapped(&net.if_type)) else {
-            continue;
-        };
-        for (f, n) in [
-            ("rx.bytes", s.rx_bytes),
-            ("rx.pkts", s.rx_packets),
-            ("rx.errs", s.rx_errs),
-            ("rx.drop", s.rx_drop),
-            ("tx.bytes", s.tx_bytes),
-            ("tx.pkts", s.tx_packets),
-            ("tx.errs", s.tx_errs),
-            ("tx.drop", s.tx_drop),
-        ] {
-            if n >= 0 {
-                p.push(ull(format!("net.{i}.{f}"), n as u64));
-            }
-        }
     }
 }
 

@@ -38,21 +38,12 @@ pub(super) fn not_running() -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::net::parse_mac;
-    use super::procfs::{cpulist_max, host_cpu_count, proc_stat};
+    use super::procfs::proc_stat;
     use super::*;
 
     #[test]
-    fn cpu_lists_and_macs() {
-        assert_eq!(cpulist_max("0-3,6\n"), Some(6));
-        assert_eq!(cpulist_max("0"), Some(0));
-        assert_eq!(
-            parse_mac("52:54:00:AB:cd:01"),
-            Some([0x52, 0x54, 0, 0xab, 0xcd, 1])
-        );
-        assert_eq!(parse_mac("vnet0"), None);
+    fn own_process_stat() {
         assert!(proc_stat(std::process::id() as i32, None).is_ok());
-        assert!(host_cpu_count() >= 1);
     }
 
     #[test]

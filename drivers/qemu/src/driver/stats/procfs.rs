@@ -80,28 +80,6 @@ pub(super) fn schedstat_delay_ns(pid: i32, tid: i32) -> u64 {
         .unwrap_or(0)
 }
 
-/// Parse a kernel CPU list ("0-3,6"): the highest CPU number.
-pub(super) fn cpulist_max(s: &str) -> Option<usize> {
-    s.trim()
-        .split(',')
-        .filter(|p| !p.is_empty())
-        .filter_map(|p| p.rsplit('-').next().and_then(|n| n.trim().parse().ok()))
-        .max()
-}
-
-/// How many host CPUs there are (present ones, as virNodeGetCPUMap counts them).
-pub(super) fn host_cpu_count() -> usize {
-    std::fs::read_to_string("/sys/devices/system/cpu/present")
-        .ok()
-        .and_then(|s| cpulist_max(&s))
-        .map(|m| m + 1)
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        })
-}
-
 /// The CPUs thread `tid` may run on, one bool per host CPU.
 pub(super) fn affinity(tid: i32, ncpus: usize) -> Vec<bool> {
     // SAFETY: cpu_set_t is plain data; sched_getaffinity writes at most its size.

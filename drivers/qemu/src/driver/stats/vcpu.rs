@@ -9,8 +9,9 @@ use virtsh_api::{Domain, Error, Result, VcpuInfo};
 use virtsh_xml::domain::DomainDef;
 
 use super::check_flags;
-use super::procfs::{affinity, host_cpu_count, proc_stat};
+use super::procfs::{affinity, proc_stat};
 use crate::driver::{DomainView, QemuDriver};
+use virtsh_state::guest_stats::host_cpu_count;
 
 pub(super) fn qemu_pid(v: &DomainView) -> Result<i32> {
     v.check_active()?;
