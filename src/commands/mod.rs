@@ -29,6 +29,7 @@ pub mod saverestore;
 pub mod secret;
 pub mod snapshot;
 pub mod snapshot_ops;
+pub mod tune;
 pub mod virsh;
 pub mod voldata;
 pub mod volume;
@@ -81,6 +82,8 @@ pub fn handler(name: &str) -> Option<Handler> {
         "vcpucount" => d::cmd_vcpucount,
         "vcpuinfo" => d::cmd_vcpuinfo,
         "schedinfo" => d::cmd_schedinfo,
+        "memtune" => tune::cmd_memtune,
+        "blkiotune" => tune::cmd_blkiotune,
         "edit" => crate::commands::edit::cmd_edit,
         // network.rs, pool.rs, volume.rs, host.rs, interface.rs, snapshot.rs
         "net-list" => network::cmd_net_list,

@@ -485,6 +485,32 @@ impl DomainDriver for TestConnection {
         self.lock().set_sched_params(dom, params, flags)
     }
 
+    fn domain_memory_params(&self, dom: &Domain, flags: u32) -> Result<Vec<TypedParam>> {
+        self.lock().memory_params(dom, flags)
+    }
+
+    fn set_domain_memory_params(
+        &self,
+        dom: &Domain,
+        params: &[TypedParam],
+        flags: u32,
+    ) -> Result<()> {
+        self.lock().set_memory_params(dom, params, flags)
+    }
+
+    fn domain_blkio_params(&self, dom: &Domain, flags: u32) -> Result<Vec<TypedParam>> {
+        self.lock().blkio_params(dom, flags)
+    }
+
+    fn set_domain_blkio_params(
+        &self,
+        dom: &Domain,
+        params: &[TypedParam],
+        flags: u32,
+    ) -> Result<()> {
+        self.lock().set_blkio_params(dom, params, flags)
+    }
+
     fn domain_security_label(&self, dom: &Domain) -> Result<SecurityLabel> {
         let drv = self.lock();
         let active = drv.dom_ref(dom)?.is_active();

@@ -408,7 +408,7 @@ impl Driver {
 }
 
 /// The names libvirt gives typed parameter types in messages.
-fn type_name(v: &TypedValue) -> &'static str {
+pub(crate) fn type_name(v: &TypedValue) -> &'static str {
     match v {
         TypedValue::Int(_) => "int",
         TypedValue::UInt(_) => "uint",

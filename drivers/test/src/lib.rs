@@ -17,7 +17,8 @@
 //! Layout: `lib.rs` (open, the connection, shared helpers), `defaults.rs` (the default node),
 //! `nodefile.rs` (node files), `host.rs` (host and connection calls), `domstate.rs` (the
 //! domain object model and state machine), `domain.rs` (lookups, lifecycle, the
-//! `DomainDriver` impl), `domtune.rs` (memory, vCPUs, metadata, statistics), `domguest.rs`
+//! `DomainDriver` impl), `domtune.rs` (memory, vCPUs, metadata, statistics), `tuneparams.rs`
+//! (memtune and blkiotune parameters), `domguest.rs`
 //! (guest queries and counters: hostname, time, addresses, CPU/block/interface statistics,
 //! control state, disk errors), `saveimage.rs` (save, restore, save images, core dumps),
 //! `snapshot.rs` and `snapxml.rs` (snapshots), `network.rs`,
@@ -42,6 +43,7 @@ mod saveimage;
 mod snapshot;
 mod snapxml;
 mod storage;
+mod tuneparams;
 mod xmlconv;
 
 use std::sync::{Arc, Mutex, MutexGuard, Weak};

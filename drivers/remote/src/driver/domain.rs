@@ -1,7 +1,8 @@
 //! DomainDriver over the protocol: each virDomain* call is the procedure libvirt's
 //! `remote_driver.c` makes for it, with its argument conventions. The calls that need more
 //! than one procedure or unpack typed parameters live in `domain_stats.rs`; events and the
-//! screenshot stream in `domain_events.rs`; the console in `domain_console.rs`.
+//! screenshot stream in `domain_events.rs`; the console in `domain_console.rs`; memory and
+//! block I/O tuning parameters in `domain_tune.rs`.
 
 #[path = "domain_console.rs"]
 mod console;
@@ -13,6 +14,8 @@ mod save;
 mod snapshot;
 #[path = "domain_stats.rs"]
 mod stats;
+#[path = "domain_tune.rs"]
+mod tune;
 
 use std::time::Duration;
 
@@ -354,6 +357,32 @@ impl virtsh_api::DomainDriver for RemoteDriver {
                 flags,
             },
         )
+    }
+
+    fn domain_memory_params(&self, dom: &Domain, flags: u32) -> Result<Vec<TypedParam>> {
+        self.memory_params(dom, flags)
+    }
+
+    fn set_domain_memory_params(
+        &self,
+        dom: &Domain,
+        params: &[TypedParam],
+        flags: u32,
+    ) -> Result<()> {
+        self.set_memory_params(dom, params, flags)
+    }
+
+    fn domain_blkio_params(&self, dom: &Domain, flags: u32) -> Result<Vec<TypedParam>> {
+        self.blkio_params(dom, flags)
+    }
+
+    fn set_domain_blkio_params(
+        &self,
+        dom: &Domain,
+        params: &[TypedParam],
+        flags: u32,
+    ) -> Result<()> {
+        self.set_blkio_params(dom, params, flags)
     }
 
     fn domain_messages(&self, dom: &Domain, flags: u32) -> Result<Vec<String>> {

@@ -8,6 +8,7 @@ mod network;
 mod nodefile;
 mod snapshots;
 mod storage;
+mod tuneparams;
 mod tuning;
 
 use crate::{open_default_private, TestConnection};

@@ -20,6 +20,7 @@ mod node;
 mod os;
 mod spec;
 mod top;
+pub mod tune;
 pub mod units;
 
 pub use chr::Chr;
@@ -29,6 +30,7 @@ pub use disk::{disk_name_to_index, Disk};
 pub use net::{parse_mac, NetInterface};
 pub use node::Node;
 pub use os::{OsDef, ARCHES};
+pub use tune::{BlkioDevice, BlkioTune, MemTune};
 
 use crate::dom::Element;
 use crate::error::XmlError;
@@ -97,7 +99,7 @@ pub struct DomainDef {
     pub vcpu_placement: String,
     pub vcpu_cpuset: Option<String>,
     pub iothreads: Option<u32>,
-    pub blkiotune: Option<Node>,
+    pub blkiotune: BlkioTune,
     pub memtune: Option<Node>,
     pub memory_backing: Option<Node>,
     /// `<vcpus>`: per-vCPU hotplug state.

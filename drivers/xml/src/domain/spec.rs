@@ -19,15 +19,6 @@ pub struct Layout {
 }
 
 const TABLE: &str = r#"
-blkiotune | | weight device |
-blkiotune/weight | | | text
-blkiotune/device | | path weight read_iops_sec write_iops_sec read_bytes_sec write_bytes_sec |
-blkiotune/device/path | | | text
-blkiotune/device/weight | | | text
-blkiotune/device/read_iops_sec | | | text
-blkiotune/device/write_iops_sec | | | text
-blkiotune/device/read_bytes_sec | | | text
-blkiotune/device/write_bytes_sec | | | text
 memoryBacking | | hugepages nosharepages locked source access allocation discard |
 memoryBacking/hugepages | | page |
 memoryBacking/hugepages/page | size unit nodeset | |

@@ -119,7 +119,10 @@ pub fn parse(text: &str, root: &Element, opts: &ParseOptions) -> Result<DomainDe
     let current_memory_kib =
         parse_memory_kib(root.child("currentMemory"), "./currentMemory[1]")?.unwrap_or(0);
 
-    let blkiotune = root.child("blkiotune").map(|e| canonical("blkiotune", e));
+    let blkiotune = match root.child("blkiotune") {
+        Some(e) => super::tune::BlkioTune::parse(e, text)?,
+        None => Default::default(),
+    };
     let memtune = root.child("memtune").map(parse_memtune).transpose()?;
     let memory_backing = root
         .child("memoryBacking")
@@ -451,6 +454,15 @@ fn parse_memtune(el: &Element) -> Result<Node, XmlError> {
         if let Some(c) = el.child(tag) {
             let xpath = format!("./memtune/{tag}[1]");
             if let Some(kib) = parse_memory_kib(Some(c), &xpath)? {
+                // virMemoryLimitTruncate: a limit of "unlimited" or more is no limit; a
+                // guarantee of zero is none (virDomainMemtuneFormat prints neither).
+                let set = match tag {
+                    "min_guarantee" => kib != 0,
+                    _ => super::tune::limit_is_set(kib),
+                };
+                if !set {
+                    continue;
+                }
                 let mut child = Node::with_attrs(tag, &[("unit", "KiB")]);
                 child.text = Some(kib.to_string());
                 n.children.push(child);
@@ -546,7 +558,8 @@ pub fn format(def: &DomainDef, opts: &FormatOptions, w: &mut XmlWriter) {
         &[("unit", "KiB")],
         &def.current_memory_kib.to_string(),
     );
-    for n in [&def.blkiotune, &def.memtune, &def.memory_backing]
+    def.blkiotune.write(w);
+    for n in [&def.memtune, &def.memory_backing]
         .into_iter()
         .flatten()
     {
