@@ -367,8 +367,13 @@ fn run(op: &Op, slots: &mut [libc::c_int; MAX_SLOTS], args: &ChildArgs<'_>) -> R
             }
         }
         Op::CreateFile { path, mode } => create_file(path, *mode),
-        Op::Mknod { path, mode, dev } => {
-            check(unsafe { libc::mknod(path.as_ptr(), libc::S_IFCHR | *mode, *dev) })?;
+        Op::Mknod {
+            path,
+            kind,
+            mode,
+            dev,
+        } => {
+            check(unsafe { libc::mknod(path.as_ptr(), *kind | *mode, *dev) })?;
             check(unsafe { libc::chmod(path.as_ptr(), *mode) })
         }
         Op::Symlink { target, link } => {

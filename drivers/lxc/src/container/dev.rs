@@ -1,15 +1,18 @@
 //! The steps for the container's `/dev`: a small tmpfs with libvirt's device nodes, a private
-//! devpts instance, the usual symlinks, `/dev/shm`, and the console.
+//! devpts instance, the usual symlinks, `/dev/shm`, the console, and the nodes of the host
+//! devices given to the container (`<hostdev mode='capabilities'>`, [`DeviceNode`]).
 //!
 //! libvirt's controller makes the nodes with mknod(2) from the host side
 //! (`virLXCControllerPopulateDevices`). The child here does it itself; in a user namespace
 //! mknod is refused (and nodes on a file system mounted there would not open anyway), so
 //! the host's nodes are bind-mounted onto empty files instead, as LXC does.
 
+use std::path::{Component, Path};
+
 use super::error::ContainerError;
 use super::mounts::{mkdir, mount_fs};
-use super::plan::{cstr, Builder, Op};
-use super::ContainerSpec;
+use super::plan::{cpath, cstr, Builder, Op};
+use super::{ContainerSpec, DeviceNode};
 
 /// libvirt's nodes: name, major, minor (all mode 0666).
 const NODES: [(&str, u32, u32); 6] = [
@@ -21,34 +24,54 @@ const NODES: [(&str, u32, u32); 6] = [
     ("tty", 5, 0),
 ];
 
+/// The mode of a host device's node: libvirt's controller makes them 0700, for the
+/// container's root only (virLXCControllerSetupHostdevCaps*).
+const HOSTDEV_MODE: libc::mode_t = 0o700;
+
 /// The tty group libvirt gives devpts (`gid=5`); see [`devpts_options`].
 const TTY_GID: u32 = 5;
 
-/// In a user namespace, the steps that open the host's nodes (before any mount changes), and
-/// their slots in `NODES` order; `None` otherwise.
+/// The slots of the host's nodes that a container in a user namespace gets bind-mounted.
+pub(super) struct HostNodes {
+    /// libvirt's nodes, in `NODES` order.
+    defaults: Vec<usize>,
+    /// The spec's [`DeviceNode`]s, in their order.
+    devices: Vec<usize>,
+}
+
+/// In a user namespace, the steps that open the host's nodes (before any mount changes):
+/// libvirt's, then the spec's host devices; `None` otherwise.
 pub(super) fn open_host_nodes(
     b: &mut Builder,
+    spec: &ContainerSpec,
     userns: bool,
-) -> Result<Option<Vec<usize>>, ContainerError> {
+) -> Result<Option<HostNodes>, ContainerError> {
     if !userns {
         return Ok(None);
     }
-    let mut slots = Vec::with_capacity(NODES.len());
-    for (name, _, _) in NODES {
+    let mut open = |path: &str| -> Result<usize, ContainerError> {
         let slot = b.slot()?;
-        let path = format!("/dev/{name}");
         b.push(
             Op::CloneTree {
-                path: cstr("path", &path)?,
+                path: cstr("path", path)?,
                 slot,
                 recursive: false,
             },
             "open",
             path,
         );
-        slots.push(slot);
-    }
-    Ok(Some(slots))
+        Ok(slot)
+    };
+    let defaults = NODES
+        .iter()
+        .map(|(name, _, _)| open(&format!("/dev/{name}")))
+        .collect::<Result<_, _>>()?;
+    let devices = spec
+        .devices
+        .iter()
+        .map(|d| open(&d.source.display().to_string()))
+        .collect::<Result<_, _>>()?;
+    Ok(Some(HostNodes { defaults, devices }))
 }
 
 /// devpts's options: a new instance (the container sees only its own ptys), `/dev/ptmx`
@@ -71,9 +94,12 @@ pub(super) fn devpts_options(spec: &ContainerSpec) -> String {
 pub(super) fn populate(
     b: &mut Builder,
     spec: &ContainerSpec,
-    nodes: Option<&[usize]>,
+    nodes: Option<&HostNodes>,
     console: Option<usize>,
 ) -> Result<(), ContainerError> {
+    for d in &spec.devices {
+        check_device_target(d)?;
+    }
     mkdir(b, "/dev")?;
     // 64 KiB as libvirt: it only holds nodes and symlinks, and must not let the container
     // fill the host's memory.
@@ -87,11 +113,12 @@ pub(super) fn populate(
     )?;
     for (i, (name, major, minor)) in NODES.iter().enumerate() {
         let path = format!("/dev/{name}");
-        match nodes.and_then(|slots| slots.get(i)) {
+        match nodes.and_then(|n| n.defaults.get(i)) {
             Some(slot) => bind_onto_file(b, *slot, &path, &path, 0o666)?,
             None => b.push(
                 Op::Mknod {
                     path: cstr("path", &path)?,
+                    kind: libc::S_IFCHR,
                     mode: 0o666,
                     dev: libc::makedev(*major, *minor),
                 },
@@ -161,6 +188,58 @@ pub(super) fn populate(
             "bind-mount",
             format!("{text} on /dev/tty1"),
         );
+    }
+    // Last, so that a device path under `/dev/pts` or `/dev/shm` meets the mounted file
+    // system (and fails, or is harmless) instead of being hidden by it.
+    for (i, d) in spec.devices.iter().enumerate() {
+        let target = d.target.display().to_string();
+        match nodes.and_then(|n| n.devices.get(i)) {
+            Some(slot) => {
+                bind_onto_file(b, *slot, &d.source.display().to_string(), &target, 0o600)?
+            }
+            None => {
+                if let Some(parent) = d.target.parent().filter(|p| *p != Path::new("/dev")) {
+                    mkdir(b, &parent.display().to_string())?;
+                }
+                b.push(
+                    Op::Mknod {
+                        path: cpath("device target", &d.target)?,
+                        kind: if d.block {
+                            libc::S_IFBLK
+                        } else {
+                            libc::S_IFCHR
+                        },
+                        mode: HOSTDEV_MODE,
+                        dev: libc::makedev(d.major, d.minor),
+                    },
+                    "create device node",
+                    format!(
+                        "{target} ({}:{} of {})",
+                        d.major,
+                        d.minor,
+                        d.source.display()
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A host device's path in the container: under `/dev` (the tmpfs made here, so that a node
+/// never lands in the root file system, a host directory), not `/dev` itself, no `..`.
+fn check_device_target(d: &DeviceNode) -> Result<(), ContainerError> {
+    let t = &d.target;
+    let under_dev = t.strip_prefix("/dev").is_ok_and(|rest| {
+        rest.components().next().is_some()
+            && rest.components().all(|c| matches!(c, Component::Normal(_)))
+    });
+    if !under_dev {
+        return Err(ContainerError::Invalid(format!(
+            "host device {}: its container path '{}' is not a file under /dev",
+            d.source.display(),
+            t.display()
+        )));
     }
     Ok(())
 }

@@ -23,7 +23,7 @@
 //! parent, and the child's own code (`child`) only makes system calls.
 //!
 //! Modules: `plan` (the steps and their order), `mounts` (root, `/proc`, `/sys`, the
-//! `<filesystem>` mounts), `dev` (`/dev`, devpts, the console), `env` (hostname, argv and the
+//! `<filesystem>` mounts), `dev` (`/dev`, devpts, the console, host device nodes), `env` (hostname, argv and the
 //! environment of the init), [`caps`] (the capability policy), `net` (interface ioctls),
 //! `child` (the code that runs in the child), `spawn` ([`spawn`], [`Pending`], [`Running`]).
 
@@ -85,6 +85,25 @@ pub struct ContainerSpec {
     pub share_net: bool,
     /// `<features><capabilities policy=...>`: which capabilities the init loses.
     pub caps: CapsConfig,
+    /// `<hostdev mode='capabilities'>` block and character devices: nodes made in the
+    /// container's `/dev` after its own ones. The caller allows them in the container's
+    /// cgroup before [`Pending::release`] (making a node needs the `m` access there).
+    pub devices: Vec<DeviceNode>,
+}
+
+/// A host device node given to the container (`<hostdev mode='capabilities'
+/// type='storage'|'misc'>`), as the driver found it on the host when it built the spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceNode {
+    /// The host's node (`<block>` or `<char>`): named in messages and, in a user namespace,
+    /// bind-mounted (a node made there could not be opened).
+    pub source: PathBuf,
+    /// Its path in the container: absolute, under `/dev`, without `..`.
+    pub target: PathBuf,
+    /// A block device (`type='storage'`) rather than a character one.
+    pub block: bool,
+    pub major: u32,
+    pub minor: u32,
 }
 
 /// The container's root filesystem: a host directory.

@@ -7,7 +7,8 @@
 //! The order follows libvirt's `lxcContainerChild` and `lxcContainerSetupPivotRoot`:
 //! open what is needed from the host, become root of the user namespace, make every mount
 //! private, pivot into the root filesystem (keeping the old root on `/.oldroot` until the
-//! end), mount `/proc`, `/sys`, `/dev` and devpts, the console, the `<filesystem>` mounts,
+//! end), mount `/proc`, `/sys`, `/dev` and devpts, the console, the host device nodes (as
+//! libvirt's controller makes them in `/dev` before the init), the `<filesystem>` mounts,
 //! configure interfaces, drop the old root, set the hostname, attach the console, drop
 //! capabilities, exec.
 
@@ -80,9 +81,11 @@ pub(super) enum Op {
         path: CString,
         mode: libc::mode_t,
     },
-    /// A character device node with exactly `mode` (not the umask's).
+    /// A device node of `kind` (`S_IFCHR` or `S_IFBLK`) with exactly `mode` (not the
+    /// umask's).
     Mknod {
         path: CString,
+        kind: libc::mode_t,
         mode: libc::mode_t,
         dev: libc::dev_t,
     },
@@ -254,19 +257,14 @@ pub(super) fn build(spec: &ContainerSpec) -> Result<Plan, ContainerError> {
         None => None,
     };
     let sources = mounts::open_sources(&mut b, spec, private_net)?;
-    let nodes = dev::open_host_nodes(&mut b, userns)?;
+    let nodes = dev::open_host_nodes(&mut b, spec, userns)?;
     if userns {
         b.push(Op::SetIds, "become root of", "the user namespace");
     }
 
     mounts::enter_root(&mut b, root.as_ref())?;
     mounts::basic(&mut b, private_net, sources.host_sys)?;
-    dev::populate(
-        &mut b,
-        spec,
-        nodes.as_deref(),
-        console.map(|(_, tree)| tree),
-    )?;
+    dev::populate(&mut b, spec, nodes.as_ref(), console.map(|(_, tree)| tree))?;
     mounts::user_mounts(&mut b, spec, &sources.binds)?;
     if private_net {
         net::configure(&mut b, &spec.interfaces)?;
@@ -350,7 +348,7 @@ pub(super) fn namespace_names(flags: libc::c_int) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{IdMap, IdRange, Mount, NetInterface, RootFs};
+    use super::super::{DeviceNode, IdMap, IdRange, Mount, NetInterface, RootFs};
     use super::*;
 
     fn spec() -> ContainerSpec {
@@ -433,6 +431,88 @@ mod tests {
         assert!(w.iter().any(|x| x == "bind-mount /dev/null on /dev/null"));
         assert!(!w.iter().any(|x| x.starts_with("create device node")));
         assert_ne!(plan.clone_flags & libc::CLONE_NEWUSER, 0);
+    }
+
+    fn tun() -> DeviceNode {
+        DeviceNode {
+            source: "/dev/net/tun".into(),
+            target: "/dev/net/tun".into(),
+            block: false,
+            major: 10,
+            minor: 200,
+        }
+    }
+
+    #[test]
+    fn host_devices_are_made_last_in_dev() {
+        let mut s = spec();
+        s.console = Some("/dev/pts/7".into());
+        s.devices = vec![tun()];
+        let plan = build(&s).expect("plan");
+        let w = whats(&plan);
+        let pos = |needle: &str| {
+            w.iter()
+                .position(|x| x == needle)
+                .unwrap_or_else(|| panic!("no step {needle}: {w:#?}"))
+        };
+        let node = pos("create device node /dev/net/tun (10:200 of /dev/net/tun)");
+        assert_eq!(pos("create directory /dev/net") + 1, node);
+        assert!(pos("mount devpts on /dev/pts") < node);
+        assert!(pos("bind-mount /dev/pts/7 on /dev/tty1") < node);
+        assert!(node < pos("detach /.oldroot"));
+        let made = plan.steps.iter().find_map(|st| match &st.op {
+            Op::Mknod {
+                path,
+                kind,
+                mode,
+                dev,
+            } if path.as_bytes() == b"/dev/net/tun" => Some((*kind, *mode, *dev)),
+            _ => None,
+        });
+        assert_eq!(
+            made,
+            Some((libc::S_IFCHR, 0o700, libc::makedev(10, 200))),
+            "a char node, libvirt's mode"
+        );
+    }
+
+    #[test]
+    fn host_devices_in_a_userns_are_bound() {
+        let mut s = spec();
+        let range = IdRange {
+            start: 0,
+            target: 100000,
+            count: 65536,
+        };
+        s.idmap = Some(IdMap {
+            uid: vec![range],
+            gid: vec![range],
+        });
+        s.devices = vec![tun()];
+        let w = whats(&build(&s).expect("plan"));
+        let pos = |needle: &str| {
+            w.iter()
+                .position(|x| x == needle)
+                .unwrap_or_else(|| panic!("no step {needle}: {w:#?}"))
+        };
+        assert!(pos("open /dev/net/tun") < pos("become root of the user namespace"));
+        assert!(pos("create file /dev/net/tun") < pos("bind-mount /dev/net/tun on /dev/net/tun"));
+        assert!(!w.iter().any(|x| x.starts_with("create device node")));
+    }
+
+    #[test]
+    fn host_device_targets_stay_in_dev() {
+        for target in ["/etc/passwd", "/dev", "/dev/../etc/x", "dev/x"] {
+            let mut s = spec();
+            s.devices = vec![DeviceNode {
+                target: target.into(),
+                ..tun()
+            }];
+            assert!(
+                matches!(build(&s), Err(ContainerError::Invalid(_))),
+                "{target}"
+            );
+        }
     }
 
     #[test]

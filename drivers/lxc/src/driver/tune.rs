@@ -1,9 +1,11 @@
 //! A container's cgroup limits from its definition, as libvirt's lxc_cgroup.c sets them: the
 //! memory of `<memory>` (then `<memtune>`), `<cputune>` shares, period and quota, and the
-//! device allow-list of a container.
+//! device allow-list of a container (with its host devices).
 
-use virtsh_cgroup::{Cgroup, Result};
+use virtsh_cgroup::{Cgroup, DeviceAccess, DeviceRule, Result};
 use virtsh_xml::domain::{DomainDef, Node};
+
+use crate::container::DeviceNode;
 
 /// `<memtune><hard_limit unit='KiB'>N</hard_limit>...`: the value in KiB, if set.
 fn memtune_kib(memtune: Option<&Node>, name: &str) -> Option<u64> {
@@ -18,9 +20,11 @@ fn cputune_num<T: std::str::FromStr>(cputune: Option<&Node>, name: &str) -> Opti
     cputune?.child(name)?.text.as_deref()?.trim().parse().ok()
 }
 
-/// Apply every limit `def` asks for. A limit the definition does not name is left alone, so
-/// a host without (say) swap accounting only fails a container that asks for a swap limit.
-pub fn apply_limits(cg: &Cgroup, def: &DomainDef) -> Result<()> {
+/// Apply every limit `def` asks for, and the device allow-list with `devices` (the host
+/// devices of `def`, as [`crate::spec::host_devices`] found them). A limit the definition
+/// does not name is left alone, so a host without (say) swap accounting only fails a
+/// container that asks for a swap limit.
+pub fn apply_limits(cg: &Cgroup, def: &DomainDef, devices: &[DeviceNode]) -> Result<()> {
     // `<memory>` is in every definition, so a host whose cgroups have no memory controller
     // where virtsh looks (the v2 mount of a hybrid host with VIRTSH_CGROUP=v2) still runs
     // containers, without that limit, and says so in the log. `<memtune>` limits, which
@@ -51,5 +55,42 @@ pub fn apply_limits(cg: &Cgroup, def: &DomainDef) -> Result<()> {
     if let Some(quota) = cputune_num::<i64>(cputune, "quota") {
         cg.set_cpu_cfs_quota(quota)?;
     }
-    cg.set_devices(&virtsh_cgroup::lxc_default_devices())
+    cg.set_devices(&device_allow_list(devices))
+}
+
+/// libvirt's allow-list of a container (virLXCCgroupSetupDeviceACL): its default nodes, then
+/// each host device given to it, `rwm` (the `m` lets the container's setup make its node).
+pub fn device_allow_list(devices: &[DeviceNode]) -> Vec<DeviceRule> {
+    let mut rules = virtsh_cgroup::lxc_default_devices();
+    rules.extend(devices.iter().map(|d| {
+        let make = if d.block {
+            DeviceRule::block
+        } else {
+            DeviceRule::char
+        };
+        make(d.major, Some(d.minor), DeviceAccess::RWM)
+    }));
+    rules
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_devices_join_the_default_list() {
+        let node = |block, major, minor| DeviceNode {
+            source: "/dev/x".into(),
+            target: "/dev/x".into(),
+            block,
+            major,
+            minor,
+        };
+        let rules = device_allow_list(&[node(true, 7, 5), node(false, 10, 200)]);
+        let text: Vec<String> = rules.iter().map(ToString::to_string).collect();
+        let defaults = virtsh_cgroup::lxc_default_devices().len();
+        assert_eq!(text.len(), defaults + 2);
+        assert_eq!(text[defaults..], ["b 7:5 rwm", "c 10:200 rwm"]);
+        assert!(text.contains(&"c 1:3 rwm".to_string()));
+    }
 }

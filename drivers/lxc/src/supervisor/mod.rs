@@ -163,9 +163,18 @@ impl Container {
             )?;
             let pending = container::spawn(&spec).map_err(container_error)?;
             veth::move_into(&veths, pending.pid())?;
-            let cgroup = join_cgroup(&def, args, &rt.run, pending.pid())?;
-            let init = pending.release().map_err(container_error)?;
-            Ok((init, cgroup))
+            let cgroup = join_cgroup(&def, &spec.devices, args, &rt.run, pending.pid())?;
+            match pending.release() {
+                Ok(init) => Ok((init, cgroup)),
+                Err(e) => {
+                    // `release` has reaped the container process: its group is empty, and
+                    // nobody else would remove it.
+                    if let Err(rm) = cgroup.remove() {
+                        eprintln!("supervisor of '{}': {rm}", args.name);
+                    }
+                    Err(container_error(e))
+                }
+            }
         })();
         let (init, cgroup) = match made {
             Ok(x) => x,
@@ -283,13 +292,20 @@ fn container_error(e: container::ContainerError) -> Error {
 
 /// Put the container's init (still waiting to run) into a new cgroup with its limits: the
 /// memory of the definition, `<memtune>`, `<cputune>` shares and quota, and libvirt's device
-/// allow-list. libvirt's LXC driver refuses to run without cgroups; so does this one.
-fn join_cgroup(def: &DomainDef, args: &Args, run: &std::path::Path, pid: i32) -> Result<Cgroup> {
+/// allow-list with the container's host `devices` on it (before the init's setup, which
+/// makes their nodes). libvirt's LXC driver refuses to run without cgroups; so does this one.
+fn join_cgroup(
+    def: &DomainDef,
+    devices: &[container::DeviceNode],
+    args: &Args,
+    run: &std::path::Path,
+    pid: i32,
+) -> Result<Cgroup> {
     let layout = Layout::detect().map_err(cgroup_error)?;
     let parts = cgroup_parts(&args.name, args.id, run);
     let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
     Cgroup::create_configured(&layout, &parts, &Extra::ALL, pid, |cg| {
-        crate::driver::tune::apply_limits(cg, def)
+        crate::driver::tune::apply_limits(cg, def, devices)
     })
     .map_err(cgroup_error)
 }

@@ -6,6 +6,7 @@ use super::chr::{self, Chr};
 use super::controller::{self, Controller};
 use super::disk::{self, Disk};
 use super::graphics;
+use super::hostdev;
 use super::net::{self, NetInterface};
 use super::node::{canonical, Node};
 use super::os::OsDef;
@@ -298,7 +299,7 @@ fn disk_insert_position(
 }
 
 /// A device kept as a canonical node, with its address and alias treated as libvirt does.
-fn generic(text: &str, key: &str, el: &Element) -> Result<Node, XmlError> {
+pub(super) fn generic(text: &str, key: &str, el: &Element) -> Result<Node, XmlError> {
     let mut n = canonical(key, el);
     let info = parse_info(text, el, true, true)?;
     n.children.retain(|c| {
@@ -323,7 +324,7 @@ fn generic(text: &str, key: &str, el: &Element) -> Result<Node, XmlError> {
     Ok(n)
 }
 
-fn default_attr(n: &mut Node, name: &str, value: &str, order: &[&str]) {
+pub(super) fn default_attr(n: &mut Node, name: &str, value: &str, order: &[&str]) {
     if n.attr(name).is_none() {
         n.set_attr(name, value);
         n.order_attrs(order);
@@ -402,23 +403,7 @@ pub fn parse(
             "sound" => d.sounds.push(generic(text, "sound", c)?),
             "audio" => d.audios.push(canonical("audio", c)),
             "video" => d.videos.push(generic(text, "video", c)?),
-            "hostdev" => {
-                let mut n = generic(text, "hostdev", c)?;
-                if let Some(src_el) = c.child("source") {
-                    if let (Some(a), Some(src)) = (src_el.child("address"), n.child_mut("source")) {
-                        let addr = parse_address(text, a, false)?;
-                        if let Some(slot) = src.children.iter_mut().find(|x| x.name == "address") {
-                            *slot = addr;
-                        }
-                    }
-                }
-                let mode = n.attr("mode").unwrap_or("subsystem").to_string();
-                let kind = n.attr("type").unwrap_or_default().to_string();
-                if mode == "subsystem" && ["pci", "usb", "scsi"].contains(&kind.as_str()) {
-                    default_attr(&mut n, "managed", "no", &["mode", "type", "managed"]);
-                }
-                d.hostdevs.push(n);
-            }
+            "hostdev" => d.hostdevs.push(hostdev::parse(text, c)?),
             "redirdev" => {
                 let mut n = generic(text, "redirdev", c)?;
                 if n.attr("type") == Some("tcp") && n.child("protocol").is_none() {

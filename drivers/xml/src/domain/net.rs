@@ -243,19 +243,7 @@ pub fn parse(text: &str, el: &Element, live: bool) -> Result<NetInterface, XmlEr
         match c.name.as_str() {
             "driver" if n.is_virtio() => n.extra.push(Node::raw(c)),
             "virtualport" => n.extra.push(virtualport(c)),
-            "ip" => {
-                let mut ip = canonical(&key, c);
-                if ip.attr("family").is_none() {
-                    let fam = if ip.attr("address").is_some_and(|a| a.contains(':')) {
-                        "ipv6"
-                    } else {
-                        "ipv4"
-                    };
-                    ip.set_attr("family", fam);
-                    ip.order_attrs(&["address", "family", "prefix", "peer"]);
-                }
-                n.extra.push(ip);
-            }
+            "ip" => n.extra.push(guest_ip(c)),
             "vlan" | "bandwidth" | "filterref" | "tune" | "mtu" | "coalesce" | "guest"
             | "route" | "script" | "downscript" | "backenddomain" | "backend" | "teaming"
             | "port" => n.extra.push(canonical(&key, c)),
@@ -264,6 +252,22 @@ pub fn parse(text: &str, el: &Element, live: bool) -> Result<NetInterface, XmlEr
     }
     n.info = parse_info(text, el, true, true)?;
     Ok(n)
+}
+
+/// A guest-side `<ip>` (of an interface, or of a network hostdev): libvirt fills in the
+/// family from the address.
+pub(super) fn guest_ip(el: &Element) -> Node {
+    let mut ip = canonical("interface/ip", el);
+    if ip.attr("family").is_none() {
+        let fam = if ip.attr("address").is_some_and(|a| a.contains(':')) {
+            "ipv6"
+        } else {
+            "ipv4"
+        };
+        ip.set_attr("family", fam);
+        ip.order_attrs(&["address", "family", "prefix", "peer"]);
+    }
+    ip
 }
 
 /// Open vSwitch ports need an interface id; libvirt makes one up when the XML has none.
