@@ -510,6 +510,27 @@ while :; do sleep 0.2; done"
     );
     assert!(leases.contains(&name), "{leases}");
 
+    // The counters of the host end, as the container sees them: it received the DHCP offer.
+    let veth = xml
+        .split("<target dev='")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+        .expect("the veth's name");
+    let ifstat = lab.env.ok(&["domifstat", &name, veth]);
+    let rx: u64 = ifstat
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{veth} rx_bytes ")))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no rx_bytes in:\n{ifstat}"));
+    assert!(rx > 0, "{ifstat}");
+    let by_mac = lab.env.ok(&["domifstat", &name, mac]);
+    assert!(by_mac.contains(" rx_packets "), "{by_mac}");
+    let stats = lab.env.ok(&["domstats", "--interface", &name]);
+    assert!(
+        stats.contains("  net.count=1\n") && stats.contains(&format!("  net.0.name={veth}\n")),
+        "{stats}"
+    );
+
     lab.env.ok(&["destroy", &name]);
     let links = ns.ok(&["ip", "-o", "link"]);
     assert!(!links.contains("veth"), "{links}");

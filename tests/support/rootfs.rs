@@ -12,7 +12,8 @@ pub const BUSYBOX: &str = "/usr/bin/busybox";
 /// The applets linked into the root's `/bin`.
 pub const APPLETS: &[&str] = &[
     "sh", "sleep", "usleep", "cat", "hostname", "echo", "ls", "ps", "udhcpc", "ip", "ifconfig",
-    "readlink", "head", "true", "false", "wc", "stat", "mkdir", "rm", "mv", "kill", "id",
+    "readlink", "head", "true", "false", "wc", "stat", "mkdir", "rm", "mv", "kill", "id", "mkfifo",
+    "reboot",
 ];
 
 /// Whether `path` is an ELF executable without a program interpreter (statically linked).

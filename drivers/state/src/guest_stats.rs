@@ -7,7 +7,6 @@
 //! virNetDevTapInterfaceStats, virCgroupGetPercpuStats), so the QEMU and LXC drivers answer
 //! with the same names, order and errors.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -136,27 +135,42 @@ pub fn interface_params(nets: &[NetInterface], p: &mut Vec<TypedParam>) {
 
 /// The host side counters of `ifname` (virNetDevTapInterfaceStats), seen from the guest when
 /// `swapped` (a tap's or veth's transmit is the guest's receive).
+///
+/// From `/proc/net/dev`, as libvirt reads them: it shows the network namespace of the
+/// caller, where `/sys/class/net` shows that of whoever mounted sysfs.
 pub fn tap_stats(ifname: &str, swapped: bool) -> Result<InterfaceStats> {
-    let dir = Path::new("/sys/class/net").join(ifname).join("statistics");
-    if !dir.is_dir() {
-        return Err(Error::internal("/proc/net/dev: Interface not found"));
-    }
-    let read = |f: &str| -> i64 {
-        std::fs::read_to_string(dir.join(f))
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .unwrap_or(0)
-    };
-    let (rx, tx) = if swapped { ("tx", "rx") } else { ("rx", "tx") };
+    let text = std::fs::read_to_string("/proc/net/dev")
+        .map_err(|e| Error::internal(format!("/proc/net/dev: {e}")))?;
+    let counters = net_dev_counters(&text, ifname)
+        .ok_or_else(|| Error::internal("/proc/net/dev: Interface not found"))?;
+    // Receive: bytes packets errs drop fifo frame compressed multicast; then transmit.
+    let (rx, tx) = counters.split_at(8);
+    let (rx, tx) = if swapped { (tx, rx) } else { (rx, tx) };
     Ok(InterfaceStats {
-        rx_bytes: read(&format!("{rx}_bytes")),
-        rx_packets: read(&format!("{rx}_packets")),
-        rx_errs: read(&format!("{rx}_errors")),
-        rx_drop: read(&format!("{rx}_dropped")),
-        tx_bytes: read(&format!("{tx}_bytes")),
-        tx_packets: read(&format!("{tx}_packets")),
-        tx_errs: read(&format!("{tx}_errors")),
-        tx_drop: read(&format!("{tx}_dropped")),
+        rx_bytes: rx[0],
+        rx_packets: rx[1],
+        rx_errs: rx[2],
+        rx_drop: rx[3],
+        tx_bytes: tx[0],
+        tx_packets: tx[1],
+        tx_errs: tx[2],
+        tx_drop: tx[3],
+    })
+}
+
+/// The 16 counters of `ifname` in the text of `/proc/net/dev` (`NAME: n n n ...`; a long
+/// first number may touch the colon).
+fn net_dev_counters(text: &str, ifname: &str) -> Option<Vec<i64>> {
+    text.lines().find_map(|line| {
+        let (name, rest) = line.split_once(':')?;
+        if name.trim() != ifname {
+            return None;
+        }
+        let n: Vec<i64> = rest
+            .split_whitespace()
+            .map(|v| v.parse().ok())
+            .collect::<Option<_>>()?;
+        (n.len() >= 16).then_some(n)
     })
 }
 
@@ -295,6 +309,17 @@ mod tests {
         assert_eq!(stats_groups(0b101, 0, 0b11, "f").ok(), Some(0b1));
         let e = stats_groups(0b101, STATS_ENFORCE, 0b11, "f").err();
         assert!(e.is_some_and(|e| e.message.contains("0x4")));
+    }
+
+    #[test]
+    fn net_dev_lines() {
+        let text = "Inter-|   Receive |  Transmit\n face |bytes packets|bytes\n    lo: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\nveth1:123456789 2 0 0 0 0 0 0 9 8 0 0 0 0 0 0\n";
+        assert_eq!(net_dev_counters(text, "lo").map(|c| c[8]), Some(9));
+        assert_eq!(
+            net_dev_counters(text, "veth1").map(|c| c[0]),
+            Some(123_456_789)
+        );
+        assert_eq!(net_dev_counters(text, "veth"), None);
     }
 
     #[test]

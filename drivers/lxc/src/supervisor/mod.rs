@@ -106,20 +106,70 @@ pub fn main(argv: &[String]) -> i32 {
             return 1;
         }
     };
-    match Container::start(&args, &rt) {
-        Ok(mut c) => {
+    let mut args = args;
+    let mut c = match Container::start(&args, &rt) {
+        Ok(c) => {
             ready.ok();
-            let reason = c.relay_until_end();
-            c.finish(reason);
-            0
+            c
         }
         Err(e) => {
             eprintln!("supervisor of '{}': {e}", args.name);
             ready.fail(&e);
             virtsh_network::guests::release_network_ports(&args.uri, &rt.live_xml_path());
             let _ = std::fs::remove_file(rt.live_xml_path());
-            1
+            return 1;
         }
+    };
+    loop {
+        let reason = match c.relay_until_end() {
+            End::Reboot => {
+                // libvirt's virLXCProcessReboot: the container stops and starts again from
+                // its live definition, with a new id; its network ports stay allocated.
+                c.clear();
+                match restart(&mut args, &rt) {
+                    Ok(next) => {
+                        c = next;
+                        continue;
+                    }
+                    Err(e) => {
+                        eprintln!("supervisor of '{}': reboot failed: {e}", args.name);
+                        virtsh_network::guests::release_network_ports(
+                            &args.uri,
+                            &rt.live_xml_path(),
+                        );
+                        record_end(&args, &rt, state_reason::SHUTOFF_FAILED);
+                        return 1;
+                    }
+                }
+            }
+            End::Shutoff(reason) => reason,
+        };
+        c.finish(reason);
+        return 0;
+    }
+}
+
+/// The second and later runs of a rebooted container.
+fn restart(args: &mut Args, rt: &DomainRuntime) -> Result<Container> {
+    args.id = virtsh_state::runtime::next_id(&rt.run)
+        .map_err(|e| Error::new(ErrorKind::OperationFailed, e.to_string()))?;
+    Container::start(args, rt)
+}
+
+/// How the init ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// It stopped: the shutoff reason that means.
+    Shutoff(i32),
+    /// It rebooted: an init that calls reboot(2) in its pid namespace is killed with SIGHUP
+    /// (as libvirt_lxc tells), unless the definition says `<on_reboot>destroy`.
+    Reboot,
+}
+
+fn record_end(args: &Args, rt: &DomainRuntime, reason: i32) {
+    match crate::driver::registry_of(&args.uri) {
+        Ok(reg) => reg.record_end(rt, &DomainStatus::shutoff(reason)),
+        Err(e) => eprintln!("supervisor of '{}': {e}", args.name),
     }
 }
 
@@ -133,6 +183,8 @@ struct Container {
     outer: console::PtyPair,
     cgroup: Cgroup,
     veths: Vec<veth::Veth>,
+    /// `<on_reboot>`: whether a reboot starts the container again.
+    restart_on_reboot: bool,
 }
 
 fn now() -> u64 {
@@ -217,11 +269,12 @@ impl Container {
             outer,
             cgroup,
             veths,
+            restart_on_reboot: def.on_reboot != "destroy",
         })
     }
 
-    /// Relay the console until the init ends; the shutoff reason its end means.
-    fn relay_until_end(&mut self) -> i32 {
+    /// Relay the console until the init ends; how it ended.
+    fn relay_until_end(&mut self) -> End {
         let mut inner_open = true;
         loop {
             let mut fds = [
@@ -259,10 +312,10 @@ impl Container {
             if fds[0].revents != 0 {
                 if let Ok(Some(status)) = self.init.try_wait() {
                     use std::os::unix::process::ExitStatusExt;
-                    return if status.signal() == Some(libc::SIGKILL) {
-                        state_reason::SHUTOFF_DESTROYED
-                    } else {
-                        state_reason::SHUTOFF_SHUTDOWN
+                    return match status.signal() {
+                        Some(libc::SIGKILL) => End::Shutoff(state_reason::SHUTOFF_DESTROYED),
+                        Some(libc::SIGHUP) if self.restart_on_reboot => End::Reboot,
+                        _ => End::Shutoff(state_reason::SHUTOFF_SHUTDOWN),
                     };
                 }
             }
@@ -271,18 +324,19 @@ impl Container {
 
     /// The init has ended: nothing of the container may stay behind.
     fn finish(self, reason: i32) {
-        // Whatever the init left in the group dies with its pid namespace; a frozen group must
-        // be thawed for that.
+        self.clear();
+        virtsh_network::guests::release_network_ports(&self.args.uri, &self.rt.live_xml_path());
+        record_end(&self.args, &self.rt, reason);
+    }
+
+    /// Remove what this run made: the cgroup and the veths. Whatever the init left in the
+    /// group dies with its pid namespace; a frozen group must be thawed for that.
+    fn clear(&self) {
         let _ = self.cgroup.thaw();
         if let Err(e) = self.cgroup.remove() {
             eprintln!("supervisor of '{}': {e}", self.args.name);
         }
         veth::delete_all(&self.veths);
-        virtsh_network::guests::release_network_ports(&self.args.uri, &self.rt.live_xml_path());
-        match crate::driver::registry_of(&self.args.uri) {
-            Ok(reg) => reg.record_end(&self.rt, &DomainStatus::shutoff(reason)),
-            Err(e) => eprintln!("supervisor of '{}': {e}", self.args.name),
-        }
     }
 }
 
