@@ -559,10 +559,7 @@ pub fn format(def: &DomainDef, opts: &FormatOptions, w: &mut XmlWriter) {
         &def.current_memory_kib.to_string(),
     );
     def.blkiotune.write(w);
-    for n in [&def.memtune, &def.memory_backing]
-        .into_iter()
-        .flatten()
-    {
+    for n in [&def.memtune, &def.memory_backing].into_iter().flatten() {
         write_unless_empty(n, w);
     }
     let current = def.current_vcpus.to_string();
