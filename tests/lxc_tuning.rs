@@ -370,3 +370,150 @@ while :; do sleep 0.2; done";
         .wait_state(&once, "shut off (shutdown)", Duration::from_secs(10));
     lab.assert_nothing_left(&once);
 }
+
+/// A block device node of this host, for per-device I/O limits (the limit is set on the
+/// container's cgroup only, so any disk will do).
+fn some_block_device() -> String {
+    use std::os::unix::fs::FileTypeExt;
+    let found = std::fs::read_dir("/sys/class/block").ok().and_then(|d| {
+        d.flatten()
+            .map(|e| format!("/dev/{}", e.file_name().to_string_lossy()))
+            .find(|p| std::fs::metadata(p).is_ok_and(|m| m.file_type().is_block_device()))
+    });
+    found.expect("a block device node under /dev")
+}
+
+/// `memtune` and `blkiotune` act on the cgroup of a running container and on its live
+/// definition; `--config` on the persistent one; libvirt's checks hold.
+#[test]
+fn memtune_and_blkiotune_reach_the_cgroup() {
+    if !can_run_containers("memtune_and_blkiotune_reach_the_cgroup") {
+        return;
+    }
+    let lab = Lab::new("lxm");
+    let name = lab.name("lxm");
+    lab.define(&name, &lab.sh_xml(&name, BUSY, "", ""));
+    lab.start(&name);
+    lab.wait_out(&name, "done", LIMIT);
+
+    // The <memory> of the definition is the hard limit at start, as libvirt sets it.
+    let before = lab.env.ok(&["memtune", &name]);
+    assert_eq!(field(&before, "hard_limit"), "131072", "{before}");
+    lab.env.ok(&[
+        "memtune",
+        &name,
+        "--hard-limit",
+        "90M",
+        "--soft-limit",
+        "50M",
+    ]);
+    assert_eq!(
+        cgroup_value(&lab, &name, "memory.limit_in_bytes"),
+        90 * 1024 * 1024
+    );
+    assert_eq!(
+        cgroup_value(&lab, &name, "memory.soft_limit_in_bytes"),
+        50 * 1024 * 1024
+    );
+    let after = lab.env.ok(&["memtune", &name]);
+    assert_eq!(field(&after, "hard_limit"), "92160");
+    assert_eq!(field(&after, "soft_limit"), "51200");
+    let xml = lab.env.ok(&["dumpxml", &name]);
+    assert!(
+        xml.contains(
+            "<memtune>\n    <hard_limit unit='KiB'>92160</hard_limit>\n    \
+             <soft_limit unit='KiB'>51200</soft_limit>\n  </memtune>"
+        ),
+        "{xml}"
+    );
+    assert_eq!(
+        lab.env.err(&[
+            "memtune",
+            &name,
+            "--hard-limit",
+            "300M",
+            "--swap-hard-limit",
+            "200M"
+        ]),
+        "error: Unable to change memory parameters\nerror: invalid argument: memory \
+         hard_limit tunable value must be lower than or equal to swap_hard_limit\n"
+    );
+    assert_eq!(
+        cgroup_value(&lab, &name, "memory.limit_in_bytes"),
+        90 * 1024 * 1024,
+        "a refused change changed the cgroup"
+    );
+    lab.env
+        .ok(&["memtune", &name, "--config", "--hard-limit", "100M"]);
+    assert_eq!(
+        field(&lab.env.ok(&["memtune", &name, "--config"]), "hard_limit"),
+        "102400"
+    );
+    assert_eq!(
+        cgroup_value(&lab, &name, "memory.limit_in_bytes"),
+        90 * 1024 * 1024
+    );
+
+    let disk = some_block_device();
+    let (major, minor) = {
+        use std::os::unix::fs::MetadataExt;
+        let rdev = std::fs::metadata(&disk).expect("stat the disk").rdev();
+        (libc::major(rdev), libc::minor(rdev))
+    };
+    lab.env.ok(&[
+        "blkiotune",
+        &name,
+        "--device-read-iops-sec",
+        &format!("{disk},1000"),
+    ]);
+    let st = lab.status(&name);
+    let rules =
+        read(&group_file(&st.cgroup, "blkio.throttle.read_iops_device")).unwrap_or_default();
+    assert!(
+        rules.lines().any(|l| l == format!("{major}:{minor} 1000")),
+        "{rules}"
+    );
+    let xml = lab.env.ok(&["dumpxml", &name]);
+    assert!(
+        xml.contains(&format!(
+            "<device>\n      <path>{disk}</path>\n      <read_iops_sec>1000</read_iops_sec>"
+        )),
+        "{xml}"
+    );
+    let err = lab.env.err(&[
+        "blkiotune",
+        &name,
+        "--device-read-iops-sec",
+        "/dev/null,1000",
+    ]);
+    assert!(
+        err.ends_with("Path '/dev/null' must be a block device\n"),
+        "{err}"
+    );
+    // The weight needs the bfq (or old cfq) I/O scheduler; without it, libvirt's words.
+    let weight_file = group_dirs(&st.cgroup)
+        .iter()
+        .any(|d| d.join("blkio.bfq.weight").exists() || d.join("blkio.weight").exists());
+    let shown = lab.env.run(&["blkiotune", &name]);
+    if weight_file {
+        let out = String::from_utf8_lossy(&shown.stdout);
+        assert!(
+            out.contains(&format!("device_read_iops_sec: {disk},1000")),
+            "{out}"
+        );
+    } else {
+        let err = String::from_utf8_lossy(&shown.stderr);
+        assert!(
+            err.contains("blkio weight is valid only for bfq or cfq scheduler"),
+            "{err}"
+        );
+    }
+    lab.env
+        .ok(&["blkiotune", &name, "--config", "--weight", "300"]);
+    let config = lab.env.ok(&["blkiotune", &name, "--config"]);
+    assert_eq!(field(&config, "weight"), "300");
+    assert_eq!(field(&config, "device_read_iops_sec"), "");
+
+    lab.env.ok(&["destroy", &name]);
+    lab.assert_nothing_left(&name);
+}

@@ -12,6 +12,7 @@ pub mod json_text;
 pub mod network;
 pub mod secret;
 pub mod storage;
+pub mod typed_params;
 pub mod types;
 pub mod uri;
 

@@ -1,4 +1,5 @@
-//! The block I/O weight, libvirt's `<blkiotune><weight>`.
+//! The block I/O weight, libvirt's `<blkiotune><weight>`, and the per-device weights and
+//! throttles of `<blkiotune><device>`.
 //!
 //! As libvirt does, the BFQ scheduler's file is preferred where it exists: v1
 //! `blkio.bfq.weight`, else `blkio.weight` (CFQ, gone since Linux 5.0); v2 `io.bfq.weight`
@@ -38,6 +39,88 @@ impl Cgroup {
             }
         }
     }
+}
+
+/// One per-device value of `<blkiotune><device>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlkioDeviceLimit {
+    Weight,
+    ReadIops,
+    WriteIops,
+    ReadBps,
+    WriteBps,
+}
+
+impl BlkioDeviceLimit {
+    /// A throttle's v1 file and v2 `io.max` key; None for the weight.
+    fn throttle(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            BlkioDeviceLimit::Weight => None,
+            BlkioDeviceLimit::ReadIops => Some(("blkio.throttle.read_iops_device", "riops")),
+            BlkioDeviceLimit::WriteIops => Some(("blkio.throttle.write_iops_device", "wiops")),
+            BlkioDeviceLimit::ReadBps => Some(("blkio.throttle.read_bps_device", "rbps")),
+            BlkioDeviceLimit::WriteBps => Some(("blkio.throttle.write_bps_device", "wbps")),
+        }
+    }
+}
+
+impl Cgroup {
+    /// Set one per-device value for block device `path`, as libvirt's cgroup backends do:
+    /// v1 `blkio.(bfq.)weight_device` and `blkio.throttle.*_device` (`MAJ:MIN N`, where 0
+    /// removes the rule); v2 `io.(bfq.)weight` (`MAJ:MIN N`, 0 is `default`) and `io.max`
+    /// (`MAJ:MIN riops=N`, 0 is `max`).
+    pub fn set_blkio_device(&self, limit: BlkioDeviceLimit, path: &Path, value: u64) -> Result<()> {
+        let dev = block_device(path)?;
+        let (file, text) = match (self.version, limit.throttle()) {
+            (Version::V1, None) => {
+                let names = ["blkio.bfq.weight_device", "blkio.weight_device"];
+                let file = first_control(&self.dir_with("blkio")?, &names, WHAT)?;
+                (file, format!("{dev} {value}"))
+            }
+            (Version::V1, Some((file, _))) => {
+                (self.dir_with("blkio")?.join(file), format!("{dev} {value}"))
+            }
+            (Version::V2, None) => {
+                let file =
+                    first_control(&self.dir_with("io")?, &["io.bfq.weight", "io.weight"], WHAT)?;
+                let v = if value == 0 {
+                    "default".to_string()
+                } else {
+                    value.to_string()
+                };
+                (file, format!("{dev} {v}"))
+            }
+            (Version::V2, Some((_, key))) => {
+                let v = if value == 0 {
+                    "max".to_string()
+                } else {
+                    value.to_string()
+                };
+                (
+                    self.dir_with("io")?.join("io.max"),
+                    format!("{dev} {key}={v}"),
+                )
+            }
+        };
+        write(&file, &text)
+    }
+}
+
+/// `MAJ:MIN` of block device `path` (virCgroupGetBlockDevString).
+fn block_device(path: &Path) -> Result<String> {
+    use std::os::unix::fs::FileTypeExt;
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).map_err(|source| CgroupError::Inaccessible {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if !meta.file_type().is_block_device() {
+        return Err(CgroupError::NotBlockDevice {
+            path: path.to_path_buf(),
+        });
+    }
+    let rdev = meta.rdev();
+    Ok(format!("{}:{}", libc::major(rdev), libc::minor(rdev)))
 }
 
 /// The text to write: `default N` to `io.weight` (its per-device lines stay), `N` elsewhere.
@@ -80,5 +163,17 @@ mod tests {
         assert_eq!(parse_weight(v1, "500\n").unwrap(), 500);
         assert!(parse_weight(v1, "\n").is_err());
         assert!(parse_weight(io, "8:0 200\n").is_err());
+    }
+
+    #[test]
+    fn device_paths() {
+        assert!(matches!(
+            block_device(Path::new("/dev/null")),
+            Err(CgroupError::NotBlockDevice { .. })
+        ));
+        assert!(matches!(
+            block_device(Path::new("/nonexistent")),
+            Err(CgroupError::Inaccessible { .. })
+        ));
     }
 }

@@ -65,6 +65,12 @@ pub enum CgroupError {
     },
     #[error("invalid device rule '{0}'")]
     InvalidDeviceRule(String),
+    /// A per-device I/O limit named a path that is not a block device (libvirt's wording).
+    #[error("Path '{path}' must be a block device", path = path.display())]
+    NotBlockDevice { path: PathBuf },
+    /// A per-device I/O limit named a path that cannot be looked at (libvirt's wording).
+    #[error("Path '{path}' is not accessible: {source}", path = path.display())]
+    Inaccessible { path: PathBuf, source: io::Error },
 }
 
 pub type Result<T> = std::result::Result<T, CgroupError>;

@@ -41,6 +41,7 @@ mod group;
 mod layout;
 mod memory;
 
+pub use blkio::BlkioDeviceLimit;
 pub use counters::{
     clock_ticks_per_sec, parse_cpu_stat, parse_cpuacct_stat, parse_percpu, CpuTimes,
 };

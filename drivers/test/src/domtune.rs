@@ -397,25 +397,12 @@ impl Driver {
             if !matches!(p.value, TypedValue::UInt(_)) {
                 return Err(Error::invalid_arg(format!(
                     "invalid type '{}' for parameter '{}', expected 'uint'",
-                    type_name(&p.value),
+                    virtsh_api::typed_params::type_name(&p.value),
                     p.field
                 )));
             }
         }
         self.dom_mut(dom)?;
         Ok(())
-    }
-}
-
-/// The names libvirt gives typed parameter types in messages.
-pub(crate) fn type_name(v: &TypedValue) -> &'static str {
-    match v {
-        TypedValue::Int(_) => "int",
-        TypedValue::UInt(_) => "uint",
-        TypedValue::LLong(_) => "llong",
-        TypedValue::ULLong(_) => "ullong",
-        TypedValue::Double(_) => "double",
-        TypedValue::Boolean(_) => "boolean",
-        TypedValue::String(_) => "string",
     }
 }

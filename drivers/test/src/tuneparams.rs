@@ -5,12 +5,13 @@
 //! The values live in the definitions (`<memtune>`, `<blkiotune>`), so `dumpxml` shows them;
 //! `--live` and `--config` pick the one definition, as virDomainObjGetOneDef does.
 
-use virtsh_api::{impact, Domain, Error, ErrorKind, Result, TypedParam, TypedValue};
+use virtsh_api::typed_params::{first_ullong, validate, Kind};
+use virtsh_api::{impact, Domain, Result, TypedParam, TypedValue};
 use virtsh_xml::domain::tune::blkio_param;
+use virtsh_xml::domain::tune::MemTuneChange;
 use virtsh_xml::domain::MemTune;
 
 use crate::domstate::exclusive_flags;
-use crate::domtune::type_name;
 use crate::{check_flags, Driver};
 
 /// VIR_TYPED_PARAM_STRING_OKAY: the library adds it to every getter call.
@@ -20,72 +21,6 @@ const STRING_OKAY: u32 = 1 << 2;
 const HARD_LIMIT: &str = "hard_limit";
 const SOFT_LIMIT: &str = "soft_limit";
 const SWAP_HARD_LIMIT: &str = "swap_hard_limit";
-
-/// The kinds of value virTypedParamsValidate is told to expect.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    UInt,
-    ULLong,
-    String,
-}
-
-impl Kind {
-    fn name(self) -> &'static str {
-        match self {
-            Kind::UInt => "uint",
-            Kind::ULLong => "ullong",
-            Kind::String => "string",
-        }
-    }
-
-    fn matches(self, v: &TypedValue) -> bool {
-        matches!(
-            (self, v),
-            (Kind::UInt, TypedValue::UInt(_))
-                | (Kind::ULLong, TypedValue::ULLong(_))
-                | (Kind::String, TypedValue::String(_))
-        )
-    }
-}
-
-/// virTypedParamsValidate: libvirt walks the parameters and the allowed names both sorted by
-/// name, so which error comes first follows that order, and so does its duplicate check.
-fn validate(params: &[TypedParam], allowed: &[(&str, Kind)]) -> Result<()> {
-    let mut sorted: Vec<&TypedParam> = params.iter().collect();
-    sorted.sort_by(|a, b| a.field.cmp(&b.field));
-    let mut keys = allowed.to_vec();
-    keys.sort_by(|a, b| a.0.cmp(b.0));
-    let (mut i, mut j) = (0, 0);
-    while i < sorted.len() && j < keys.len() {
-        let p = sorted[i];
-        if p.field != keys[j].0 {
-            j += 1;
-            continue;
-        }
-        if i > j && p.field == sorted[i - 1].field {
-            return Err(Error::invalid_arg(format!(
-                "parameter '{}' occurs multiple times",
-                p.field
-            )));
-        }
-        if !keys[j].1.matches(&p.value) {
-            return Err(Error::invalid_arg(format!(
-                "invalid type '{}' for parameter '{}', expected '{}'",
-                type_name(&p.value),
-                p.field,
-                keys[j].1.name()
-            )));
-        }
-        i += 1;
-    }
-    if j == keys.len() && i != sorted.len() {
-        return Err(Error::new(
-            ErrorKind::ArgumentUnsupported,
-            format!("parameter '{}' not supported", sorted[i].field),
-        ));
-    }
-    Ok(())
-}
 
 /// The getters' checks before the driver: libvirt-domain.c refuses --live with --config,
 /// then the driver its unknown flags.
@@ -138,39 +73,17 @@ impl Driver {
                 (SWAP_HARD_LIMIT, Kind::ULLong),
             ],
         )?;
-        // virTypedParamsGetULLong: the first parameter of a name counts.
-        let get = |name: &str| {
-            params
-                .iter()
-                .find(|p| p.field == name)
-                .and_then(|p| match p.value {
-                    TypedValue::ULLong(v) => Some(v),
-                    _ => None,
-                })
+        let change = MemTuneChange {
+            hard_limit: first_ullong(params, HARD_LIMIT),
+            soft_limit: first_ullong(params, SOFT_LIMIT),
+            swap_hard_limit: first_ullong(params, SWAP_HARD_LIMIT),
         };
-        let (hard, soft, swap) = (get(HARD_LIMIT), get(SOFT_LIMIT), get(SWAP_HARD_LIMIT));
         let obj = self.dom_mut(dom)?;
         let live = MemTune::from_node(obj.def.memtune.as_ref());
         let (def, _) = obj.one_def_state(flags)?;
-        if hard.is_some() || swap.is_some() {
-            let mem_limit = hard.unwrap_or(live.hard_limit);
-            let swap_limit = swap.unwrap_or(live.swap_hard_limit);
-            if mem_limit > swap_limit {
-                return Err(Error::invalid_arg(
-                    "memory hard_limit tunable value must be lower than or equal to swap_hard_limit",
-                ));
-            }
-        }
+        change.check_against(&live)?;
         let mut m = MemTune::from_node(def.memtune.as_ref());
-        if let Some(v) = soft {
-            m.soft_limit = v;
-        }
-        if let Some(v) = hard {
-            m.hard_limit = v;
-        }
-        if let Some(v) = swap {
-            m.swap_hard_limit = v;
-        }
+        change.apply_to(&mut m);
         def.memtune = m.to_node();
         Ok(())
     }
@@ -226,30 +139,5 @@ impl Driver {
             }
         }
         failure.map_or(Ok(()), Err)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn p(field: &str, v: TypedValue) -> TypedParam {
-        TypedParam::new(field, v)
-    }
-
-    #[test]
-    fn validation_is_libvirts() {
-        let allowed = [(HARD_LIMIT, Kind::ULLong), (SOFT_LIMIT, Kind::ULLong)];
-        assert!(validate(&[p(HARD_LIMIT, ullong(1))], &allowed).is_ok());
-        let e = validate(&[p("min_guarantee", ullong(1))], &allowed).unwrap_err();
-        assert_eq!(
-            e.message,
-            "argument unsupported: parameter 'min_guarantee' not supported"
-        );
-        let e = validate(&[p(SOFT_LIMIT, TypedValue::UInt(1))], &allowed).unwrap_err();
-        assert_eq!(
-            e.message,
-            "invalid argument: invalid type 'uint' for parameter 'soft_limit', expected 'ullong'"
-        );
     }
 }

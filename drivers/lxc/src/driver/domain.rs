@@ -409,6 +409,32 @@ impl DomainDriver for LxcDriver {
         self.set_scheduler_params(dom, params, flags)
     }
 
+    fn domain_memory_params(&self, dom: &Domain, flags: u32) -> Result<Vec<TypedParam>> {
+        self.memory_params(dom, flags)
+    }
+
+    fn set_domain_memory_params(
+        &self,
+        dom: &Domain,
+        params: &[TypedParam],
+        flags: u32,
+    ) -> Result<()> {
+        self.set_memory_params(dom, params, flags)
+    }
+
+    fn domain_blkio_params(&self, dom: &Domain, flags: u32) -> Result<Vec<TypedParam>> {
+        self.blkio_params(dom, flags)
+    }
+
+    fn set_domain_blkio_params(
+        &self,
+        dom: &Domain,
+        params: &[TypedParam],
+        flags: u32,
+    ) -> Result<()> {
+        self.set_blkio_params(dom, params, flags)
+    }
+
     fn set_domain_memory(&self, dom: &Domain, kib: u64, flags: u32) -> Result<()> {
         self.set_memory(dom, kib, flags)
     }

@@ -9,12 +9,14 @@
 //! - `domain.rs`: the `DomainDriver` calls; `process.rs`: signals, namespaces, addresses;
 //!   `initctl.rs`: shutdown and reboot requests to the init.
 //! - `host.rs`: the `HostDriver` calls.
-//! - `tune.rs`: the cgroup limits of a definition; `params.rs`: changing them (`schedinfo`,
-//!   `setmem`); `stats.rs`: the counters (`cpu-stats`, `dommemstat`, `domstats`).
+//! - `tune.rs`: the cgroup limits of a definition; `params.rs` (`schedinfo`, `setmem`) and
+//!   `limits.rs` (`memtune`, `blkiotune`): changing them; `stats.rs`: the counters
+//!   (`cpu-stats`, `dommemstat`, `domstats`).
 
 mod domain;
 mod host;
 mod initctl;
+mod limits;
 mod params;
 mod process;
 mod stats;

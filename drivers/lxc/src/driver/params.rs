@@ -6,6 +6,7 @@
 //! refused value changes nothing; `--config` changes the persistent definition.
 
 use virtsh_api::flags::{device_modify, memory};
+use virtsh_api::typed_params::{validate, Kind};
 use virtsh_api::{Domain, Error, ErrorKind, Result, TypedParam, TypedValue};
 use virtsh_cgroup::{Cgroup, CgroupError};
 use virtsh_state::domains::{impact, DomainView};
@@ -73,22 +74,23 @@ enum SchedParam {
 }
 
 fn sched_params(params: &[TypedParam]) -> Result<Vec<SchedParam>> {
-    params
+    validate(
+        params,
+        &[
+            (CPU_SHARES, Kind::ULLong),
+            (VCPU_PERIOD, Kind::ULLong),
+            (VCPU_QUOTA, Kind::LLong),
+        ],
+    )?;
+    Ok(params
         .iter()
-        .map(|p| match (p.field.as_str(), &p.value) {
-            (CPU_SHARES, TypedValue::ULLong(n)) => Ok(SchedParam::Shares(*n)),
-            (VCPU_PERIOD, TypedValue::ULLong(n)) => Ok(SchedParam::Period(*n)),
-            (VCPU_QUOTA, TypedValue::LLong(n)) => Ok(SchedParam::Quota(*n)),
-            (CPU_SHARES | VCPU_PERIOD | VCPU_QUOTA, _) => Err(Error::invalid_arg(format!(
-                "invalid type for parameter '{}'",
-                p.field
-            ))),
-            (f, _) => Err(Error::new(
-                ErrorKind::ArgumentUnsupported,
-                format!("parameter '{f}' not supported"),
-            )),
+        .filter_map(|p| match (p.field.as_str(), &p.value) {
+            (CPU_SHARES, TypedValue::ULLong(n)) => Some(SchedParam::Shares(*n)),
+            (VCPU_PERIOD, TypedValue::ULLong(n)) => Some(SchedParam::Period(*n)),
+            (VCPU_QUOTA, TypedValue::LLong(n)) => Some(SchedParam::Quota(*n)),
+            _ => None,
         })
-        .collect()
+        .collect())
 }
 
 impl LxcDriver {

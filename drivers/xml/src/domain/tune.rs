@@ -57,7 +57,7 @@ impl BlkioDevice {
     }
 
     /// The value one per-device list (a `blkio_param::DEVICE_*` name) holds for this device.
-    fn get(&self, list: &str) -> u64 {
+    pub fn get(&self, list: &str) -> u64 {
         match list {
             blkio_param::DEVICE_WEIGHT => u64::from(self.weight),
             blkio_param::DEVICE_READ_IOPS => u64::from(self.read_iops),
@@ -220,7 +220,7 @@ fn parse_device(d: &Element) -> Result<BlkioDevice, XmlError> {
 }
 
 /// virDomainDriverParseBlkioDeviceStr: "path,value,path,value" for one per-device list.
-fn parse_device_list(list: &str, s: &str) -> Result<Vec<BlkioDevice>, Error> {
+pub fn parse_device_list(list: &str, s: &str) -> Result<Vec<BlkioDevice>, Error> {
     if s.is_empty() {
         return Ok(Vec::new());
     }
@@ -340,6 +340,45 @@ impl MemTune {
             }
         }
         (!n.children.is_empty()).then_some(n)
+    }
+}
+
+/// The limits one virDomainSetMemoryParameters call sets (KiB; None leaves a limit alone).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemTuneChange {
+    pub hard_limit: Option<u64>,
+    pub soft_limit: Option<u64>,
+    pub swap_hard_limit: Option<u64>,
+}
+
+impl MemTuneChange {
+    /// virDomainCgroupSetMemoryLimitParameters' check: with the change made, the hard limit of
+    /// `current` may not exceed its swap hard limit.
+    pub fn check_against(&self, current: &MemTune) -> Result<(), Error> {
+        if self.hard_limit.is_none() && self.swap_hard_limit.is_none() {
+            return Ok(());
+        }
+        let hard = self.hard_limit.unwrap_or(current.hard_limit);
+        let swap = self.swap_hard_limit.unwrap_or(current.swap_hard_limit);
+        if hard > swap {
+            return Err(Error::new(
+                ErrorKind::InvalidArg,
+                "memory hard_limit tunable value must be lower than or equal to swap_hard_limit",
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn apply_to(&self, m: &mut MemTune) {
+        if let Some(v) = self.hard_limit {
+            m.hard_limit = v;
+        }
+        if let Some(v) = self.soft_limit {
+            m.soft_limit = v;
+        }
+        if let Some(v) = self.swap_hard_limit {
+            m.swap_hard_limit = v;
+        }
     }
 }
 
