@@ -539,6 +539,49 @@ while :; do sleep 0.2; done"
     lab.env.ok(&["net-destroy", net]);
 }
 
+/// `<interface type='ethernet'>`: a veth pair on no bridge, its host end named by
+/// `<target dev>` (in a test-made netns), the container's end `eth0` with the definition's MAC
+/// and the counters of the host end; destroy removes the pair.
+#[test]
+fn ethernet_interface_is_a_bare_veth() {
+    let test = "ethernet_interface_is_a_bare_veth";
+    if !have_tools(test, &["ip"]) || !can_run_containers(test) {
+        return;
+    }
+    let lab = Lab::in_netns("lxe", NetNs::new("lxe"));
+    let ns = lab.netns.as_ref().expect("netns");
+    let name = lab.name("lxe");
+    let mac = "52:54:00:0e:0e:01";
+    let init = "cat /sys/class/net/eth0/address > /out/mac
+ip -o link > /out/links
+echo ok > /out/done
+trap 'exit 0' TERM
+while :; do sleep 0.2; done";
+    let nic = format!(
+        "<interface type='ethernet'><mac address='{mac}'/><target dev='vxe0'/></interface>"
+    );
+    lab.define(&name, &lab.sh_xml(&name, init, "", &nic));
+    lab.start(&name);
+    lab.wait_out(&name, "done", LIMIT);
+    assert_eq!(lab.out_file(&name, "mac").unwrap_or_default().trim(), mac);
+    let inside = lab.out_file(&name, "links").unwrap_or_default();
+    assert!(!inside.contains("vxe0"), "the host end is inside: {inside}");
+    let host = ns.ok(&["ip", "-o", "link", "show", "vxe0"]);
+    assert!(
+        host.contains("vxe0@") && !host.contains(" master "),
+        "{host}"
+    );
+    let xml = lab.env.ok(&["dumpxml", &name]);
+    assert!(xml.contains("<target dev='vxe0'/>"), "{xml}");
+    let stats = lab.env.ok(&["domifstat", &name, "vxe0"]);
+    assert!(stats.contains("vxe0 rx_bytes "), "{stats}");
+
+    lab.env.ok(&["destroy", &name]);
+    let links = ns.ok(&["ip", "-o", "link"]);
+    assert!(!links.contains("vxe0"), "{links}");
+    lab.assert_nothing_left(&name);
+}
+
 /// `VIRTSH_CGROUP=v2` on a hybrid host: the container's group is made in the cgroup2 mount
 /// (`unified`), suspend and resume go through `cgroup.freeze`, the device program denies what
 /// the allow-list lacks. Where that mount has no memory controller (it is v1's), `start`
@@ -601,6 +644,35 @@ head -c 1 /devtest/loop0 > /out/loop.txt 2>&1 || echo denied >> /out/loop.txt
         denied.contains("Operation not permitted") && denied.ends_with("denied\n"),
         "{denied}"
     );
+
+    // Accounting: cgroup2's cpu.stat is there without the cpu controller; the controllers
+    // this mount lacks give libvirt's errors.
+    let total = lab.env.ok(&["cpu-stats", "--total", &name]);
+    assert!(
+        total.contains("\tcpu_time ") && total.contains("\tuser_time "),
+        "{total}"
+    );
+    let per_cpu = lab.env.err(&["cpu-stats", &name]);
+    assert!(
+        per_cpu.contains("operation 'getCpuacctPercpuUsage' not supported for backend 'cgroup V2'"),
+        "{per_cpu}"
+    );
+    let controllers = read(&mount.join("cgroup.controllers")).unwrap_or_default();
+    let has = |c: &str| controllers.split_whitespace().any(|x| x == c);
+    if !has("cpu") {
+        let err = lab.env.err(&["schedinfo", &name]);
+        assert!(
+            err.contains("cgroup CPU controller is not mounted"),
+            "{err}"
+        );
+    }
+    if !has("memory") {
+        let err = lab.env.err(&["memtune", &name]);
+        assert!(
+            err.contains("cgroup memory controller is not mounted"),
+            "{err}"
+        );
+    }
 
     lab.env.ok(&["suspend", &name]);
     assert_eq!(read(&dir.join("cgroup.freeze")).unwrap().trim(), "1");
