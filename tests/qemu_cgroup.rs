@@ -295,3 +295,104 @@ fn cgroup_v2_has_totals_and_libvirts_error_per_cpu() {
     env.ok(&["destroy", &name]);
     assert!(!dir.exists(), "{} left after destroy", dir.display());
 }
+
+/// The value of `field` in `name : value` lines (memtune, blkiotune).
+fn field(text: &str, name: &str) -> String {
+    text.lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            (k.trim() == name).then(|| v.trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
+}
+
+/// The file `file` of the guest's group, in whichever mounted hierarchy has it (`blkio`
+/// included, which [`hierarchies`] leaves out).
+fn group_file(rel: &str, file: &str) -> PathBuf {
+    std::fs::read_dir("/sys/fs/cgroup")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join(rel).join(file))
+        .chain(std::iter::once(
+            PathBuf::from("/sys/fs/cgroup").join(rel).join(file),
+        ))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("no hierarchy has {rel}/{file}"))
+}
+
+/// `<memtune>` is applied to QEMU's cgroup before its vCPUs run; `memtune` and `blkiotune`
+/// change the cgroup and the live definition, `--config` the persistent one.
+#[test]
+fn memtune_and_blkiotune_act_on_the_guests_cgroup() {
+    let test = "memtune_and_blkiotune_act_on_the_guests_cgroup";
+    if !usable(test) {
+        return;
+    }
+    let (_, v1) = hierarchies();
+    if !v1 {
+        eprintln!("NOTE {test}: cgroup v2 host; the v1 file checks below are skipped");
+    }
+    let env = Embed::new("cgm");
+    let name = unique_name("cgm");
+    let xml = bare_xml(&name, "").replace(
+        "<vcpu>1</vcpu>",
+        "<vcpu>1</vcpu>\n  <memtune><hard_limit unit='MiB'>512</hard_limit></memtune>",
+    );
+    env.define(&name, &xml);
+    env.ok(&["start", &name]);
+    let rel = recorded_group(&env, &name);
+    let read_num = |file: &str| -> u64 {
+        std::fs::read_to_string(group_file(&rel, file))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no number in {rel}/{file}"))
+    };
+    if v1 {
+        assert_eq!(read_num("memory.limit_in_bytes"), 512 * 1024 * 1024);
+    }
+    assert_eq!(field(&env.ok(&["memtune", &name]), "hard_limit"), "524288");
+
+    env.ok(&["memtune", &name, "--soft-limit", "256M"]);
+    if v1 {
+        assert_eq!(read_num("memory.soft_limit_in_bytes"), 256 * 1024 * 1024);
+    }
+    let live = env.ok(&["dumpxml", &name]);
+    assert!(
+        live.contains("<soft_limit unit='KiB'>262144</soft_limit>"),
+        "{live}"
+    );
+    let inactive = env.ok(&["dumpxml", "--inactive", &name]);
+    assert!(!inactive.contains("<soft_limit"), "{inactive}");
+    env.ok(&["memtune", &name, "--config", "--hard-limit", "1G"]);
+    assert_eq!(
+        field(&env.ok(&["memtune", &name, "--config"]), "hard_limit"),
+        "1048576"
+    );
+    assert_eq!(field(&env.ok(&["memtune", &name]), "hard_limit"), "524288");
+
+    if v1 {
+        let disk = std::fs::read_dir("/sys/class/block")
+            .expect("/sys/class/block")
+            .flatten()
+            .map(|e| format!("/dev/{}", e.file_name().to_string_lossy()))
+            .find(|p| {
+                use std::os::unix::fs::FileTypeExt;
+                std::fs::metadata(p).is_ok_and(|m| m.file_type().is_block_device())
+            })
+            .expect("a block device");
+        env.ok(&[
+            "blkiotune",
+            &name,
+            "--device-write-bytes-sec",
+            &format!("{disk},1048576"),
+        ]);
+        let rules = std::fs::read_to_string(group_file(&rel, "blkio.throttle.write_bps_device"))
+            .unwrap_or_default();
+        assert!(rules.trim().ends_with(" 1048576"), "{rules}");
+    }
+    env.ok(&["destroy", &name]);
+    assert!(group_dirs(&rel).iter().all(|d| !d.exists()), "{rel} left");
+    // Shut off: the persistent definition's values, which the next start applies.
+    assert_eq!(field(&env.ok(&["memtune", &name]), "hard_limit"), "1048576");
+}

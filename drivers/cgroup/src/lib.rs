@@ -65,8 +65,8 @@ pub const V1_CONTROLLERS: [&str; 5] = ["cpu", "cpuacct", "memory", "pids", "cpus
 pub const V1_EXTRA_CONTROLLERS: [&str; 3] = ["blkio", "freezer", "devices"];
 
 /// A v1 controller beyond [`V1_CONTROLLERS`], for [`Cgroup::create_with`]. A container needs
-/// all three ([`Extra::ALL`]); QEMU's groups need none (QEMU pauses through QMP, and libvirt's
-/// device ACL for QEMU is not used by virtsh). On v2 these ask for nothing: the freezer
+/// all three ([`Extra::ALL`]); QEMU's groups only `blkio`, for `<blkiotune>` (QEMU pauses
+/// through QMP, and libvirt's device ACL for QEMU is not used by virtsh). On v2 these ask for nothing: the freezer
 /// (`cgroup.freeze`) and the device filter (BPF) are in every group, and `io` is among
 /// [`V2_CONTROLLERS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

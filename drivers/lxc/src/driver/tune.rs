@@ -1,20 +1,12 @@
 //! A container's cgroup limits from its definition, as libvirt's lxc_cgroup.c sets them: the
-//! memory of `<memory>` (then `<memtune>`), `<cputune>` shares, period and quota, and the
-//! device allow-list of a container (with its host devices).
+//! memory of `<memory>` (then `<memtune>` and `<blkiotune>`, as every local driver applies
+//! them), `<cputune>` shares, period and quota, and the device allow-list of a container
+//! (with its host devices).
 
 use virtsh_cgroup::{Cgroup, DeviceAccess, DeviceRule, Result};
 use virtsh_xml::domain::{DomainDef, Node};
 
 use crate::container::DeviceNode;
-
-/// `<memtune><hard_limit unit='KiB'>N</hard_limit>...`: the value in KiB, if set.
-fn memtune_kib(memtune: Option<&Node>, name: &str) -> Option<u64> {
-    let el = memtune?.child(name)?;
-    let text = el.text.as_deref()?;
-    virtsh_xml::units::parse_scaled(text, el.attr("unit"), 1024)
-        .ok()
-        .map(|b| b / 1024)
-}
 
 fn cputune_num<T: std::str::FromStr>(cputune: Option<&Node>, name: &str) -> Option<T> {
     cputune?.child(name)?.text.as_deref()?.trim().parse().ok()
@@ -35,16 +27,7 @@ pub fn apply_limits(cg: &Cgroup, def: &DomainDef, devices: &[DeviceNode]) -> Res
         }
         eprintln!("warning: domain '{}': no memory limit: {e}", def.name);
     }
-    let memtune = def.memtune.as_ref();
-    if let Some(kib) = memtune_kib(memtune, "hard_limit") {
-        cg.set_memory_hard_limit(kib)?;
-    }
-    if let Some(kib) = memtune_kib(memtune, "soft_limit") {
-        cg.set_memory_soft_limit(kib)?;
-    }
-    if let Some(kib) = memtune_kib(memtune, "swap_hard_limit") {
-        cg.set_memory_swap_hard_limit(kib)?;
-    }
+    virtsh_state::domains::apply_tuning(cg, def)?;
     let cputune = def.cputune.as_ref();
     if let Some(shares) = cputune_num::<u64>(cputune, "shares") {
         cg.set_cpu_shares(shares)?;

@@ -14,7 +14,7 @@ use virtsh_xml::domain::FormatOptions;
 
 use super::copies::{self, check_flags};
 use super::QemuDriver;
-use super::{console, display, guest, hotplug, monitor, state_error, stats};
+use super::{console, display, guest, hotplug, monitor, state_error, stats, tune};
 use crate::runtime;
 use crate::supervisor::protocol::{Request, ShutdownMode};
 
@@ -392,6 +392,28 @@ impl DomainDriver for QemuDriver {
     }
     fn update_device(&self, dom: &Domain, xml: &str, flags: u32) -> Result<()> {
         hotplug::update_device(self, dom, xml, flags)
+    }
+    fn domain_memory_params(&self, dom: &Domain, flags: u32) -> Result<Vec<TypedParam>> {
+        tune::memory_params(self, dom, flags)
+    }
+    fn set_domain_memory_params(
+        &self,
+        dom: &Domain,
+        params: &[TypedParam],
+        flags: u32,
+    ) -> Result<()> {
+        tune::set_memory_params(self, dom, params, flags)
+    }
+    fn domain_blkio_params(&self, dom: &Domain, flags: u32) -> Result<Vec<TypedParam>> {
+        tune::blkio_params(self, dom, flags)
+    }
+    fn set_domain_blkio_params(
+        &self,
+        dom: &Domain,
+        params: &[TypedParam],
+        flags: u32,
+    ) -> Result<()> {
+        tune::set_blkio_params(self, dom, params, flags)
     }
     fn set_domain_memory(&self, dom: &Domain, kib: u64, flags: u32) -> Result<()> {
         hotplug::set_memory(self, dom, kib, flags)

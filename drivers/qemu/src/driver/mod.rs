@@ -8,7 +8,7 @@
 //!   supervisor, errors.
 //! - `domain.rs`: the `DomainDriver` calls: definitions and lifecycle itself, the rest handed to
 //!   `stats/` (counters), `guest.rs` (the guest agent), `hotplug/` (device and resource
-//!   changes) and `display.rs` (screen and keyboard).
+//!   changes), `tune.rs` (`memtune`, `blkiotune`) and `display.rs` (screen and keyboard).
 //! - `host.rs`: the `HostDriver` calls.
 
 mod console;
@@ -23,6 +23,7 @@ mod lifecycle;
 mod monitor;
 mod networks;
 mod stats;
+mod tune;
 
 use std::path::PathBuf;
 use std::time::Duration;

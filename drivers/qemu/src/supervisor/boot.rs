@@ -224,7 +224,15 @@ fn start_qemu(
     // QEMU holds the taps now; when it ends, the kernel removes them.
     drop(taps);
     // Its vCPUs have not run yet: from here on, all of QEMU's CPU time is in its cgroup.
-    let cgroup = join_cgroup(&args.name, args.id, child.id() as i32);
+    let cgroup = match join_cgroup(&args.name, args.id, child.id() as i32, def) {
+        Ok(cg) => cg,
+        Err(e) => {
+            let mut child = child;
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(e);
+        }
+    };
     record_ptys(&mut qmp, def);
     if !args.paused {
         if let Err(e) = qmp.execute("cont", Value::Null) {
@@ -241,24 +249,43 @@ fn start_qemu(
 }
 
 /// Make QEMU's own cgroup, `virtsh/qemu/NAME-ID` (the name escaped as libvirt's machine names
-/// are), and move QEMU into it. The groups of guests whose supervisor was killed along with
-/// QEMU (nobody removed them) are swept first. Without a group (not root, a read-only or
-/// missing cgroup file system), the guest runs as it is and its statistics come from /proc:
-/// the reason goes to the domain's log.
-fn join_cgroup(name: &str, id: i32, pid: i32) -> Option<virtsh_cgroup::Cgroup> {
+/// are), with the definition's `<memtune>` and `<blkiotune>`, and move QEMU into it. The
+/// groups of guests whose supervisor was killed along with QEMU (nobody removed them) are
+/// swept first. Without a group (not root, a read-only or missing cgroup file system), a guest
+/// that asks for no limits runs as it is, its statistics from /proc, and the reason goes to
+/// the domain's log; one that asks for limits does not start.
+fn join_cgroup(
+    name: &str,
+    id: i32,
+    pid: i32,
+    def: &DomainDef,
+) -> Result<Option<virtsh_cgroup::Cgroup>, Error> {
     let leaf = format!("{}-{id}", virtsh_cgroup::escape_name(name));
     let made = virtsh_cgroup::Layout::detect().and_then(|layout| {
         virtsh_cgroup::sweep_empty(&layout, &["qemu"]);
-        virtsh_cgroup::Cgroup::create_with_pid(&layout, &["qemu", &leaf], pid)
+        virtsh_cgroup::Cgroup::create_configured(
+            &layout,
+            &["qemu", &leaf],
+            &[virtsh_cgroup::Extra::Blkio],
+            pid,
+            |cg| virtsh_state::domains::apply_tuning(cg, def),
+        )
     });
+    let memtune = virtsh_xml::domain::MemTune::from_node(def.memtune.as_ref())
+        != virtsh_xml::domain::MemTune::default();
+    let blkiotune = !def.blkiotune.is_empty();
     match made {
-        Ok(cg) => Some(cg),
+        Ok(cg) => Ok(Some(cg)),
+        Err(e) if memtune || blkiotune => Err(Error::new(
+            ErrorKind::OperationFailed,
+            format!("cannot apply the memory and block I/O tuning: {e}"),
+        )),
         Err(e) => {
             eprintln!(
                 "{}: warning: QEMU runs without a cgroup of its own: {e}",
                 timestamp()
             );
-            None
+            Ok(None)
         }
     }
 }

@@ -9,8 +9,10 @@
 
 mod copies;
 mod index;
+mod limits;
 
 pub use copies::impact;
+pub use limits::{apply_tuning, Tunable};
 
 pub use index::Glance;
 
