@@ -126,25 +126,12 @@ impl Embed {
 
     /// Run virtsh and insist on success; stdout.
     pub fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "virtsh {args:?} failed: {}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).into_owned()
+        succeeded(args, self.run(args))
     }
 
     /// Run virtsh and insist on failure; stderr.
     pub fn err(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            !o.status.success(),
-            "virtsh {args:?} should have failed: {}",
-            String::from_utf8_lossy(&o.stdout)
-        );
-        String::from_utf8_lossy(&o.stderr).into_owned()
+        failed(args, self.run(args))
     }
 
     /// `domstate --reason NAME`, trimmed.
@@ -227,6 +214,27 @@ impl Drop for Embed {
         }
         let _ = std::fs::remove_dir_all(&self.root);
     }
+}
+
+/// The stdout of a virtsh run `o` of `args` that must have succeeded.
+pub fn succeeded(args: &[&str], o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "virtsh {args:?} failed: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The stderr of a virtsh run `o` of `args` that must have failed.
+pub fn failed(args: &[&str], o: Output) -> String {
+    assert!(
+        !o.status.success(),
+        "virtsh {args:?} should have failed: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// A domain name no other test process uses at the same time.

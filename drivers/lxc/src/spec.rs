@@ -12,12 +12,37 @@ use crate::container::{
     needs_private_network, ContainerSpec, DeviceNode, IdMap, IdRange, Mount, NetInterface, RootFs,
 };
 
+/// The user who runs an `lxc:///session` container: the only host ids an unprivileged
+/// process may map into a user namespace it creates (one uid, one gid: its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionUser {
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl SessionUser {
+    /// The calling process's effective ids (those the kernel checks the maps against).
+    pub fn current() -> SessionUser {
+        // SAFETY: geteuid and getegid have no preconditions.
+        unsafe {
+            SessionUser {
+                uid: libc::geteuid(),
+                gid: libc::getegid(),
+            }
+        }
+    }
+}
+
 /// The spec of `def`'s init. `interfaces`: the veth peers the supervisor will move in;
-/// `console`: the pty slave that becomes `/dev/console`.
+/// `console`: the pty slave that becomes `/dev/console`; `session`: the unprivileged user of
+/// an `lxc:///session` container, which then always gets a user namespace (its `<idmap>`,
+/// checked by [`session_idmap`], or container root as that user) and a network namespace of
+/// its own (sysfs can only be mounted in a user namespace that owns the network namespace).
 pub fn container_spec(
     def: &DomainDef,
     interfaces: Vec<NetInterface>,
     console: Option<PathBuf>,
+    session: Option<SessionUser>,
 ) -> Result<ContainerSpec> {
     let mut root = None;
     let mut mounts = Vec::new();
@@ -65,7 +90,18 @@ pub fn container_spec(
         .features
         .as_ref()
         .is_some_and(|f| f.child("privnet").is_some());
-    let share_net = !needs_private_network(!def.devices.interfaces.is_empty(), privnet, false);
+    let share_net = session.is_none()
+        && !needs_private_network(!def.devices.interfaces.is_empty(), privnet, false);
+    let given = def.idmap.as_ref().map(idmap).transpose()?;
+    let idmap = match session {
+        Some(user) => {
+            if let Some(nic) = def.devices.interfaces.first() {
+                return Err(session_interface_error(&nic.if_type));
+            }
+            Some(session_idmap(user, given)?)
+        }
+        None => given,
+    };
     Ok(ContainerSpec {
         name: def.name.clone(),
         uuid: def.uuid.to_string(),
@@ -75,7 +111,8 @@ pub fn container_spec(
         env: def.os.init_env.clone(),
         cmdline: def.os.cmdline.clone(),
         workdir: def.os.init_dir.as_ref().map(PathBuf::from),
-        idmap: def.idmap.as_ref().map(idmap).transpose()?,
+        idmap,
+        deny_setgroups: session.is_some(),
         console,
         interfaces,
         share_net,
@@ -172,6 +209,63 @@ fn ram_size(source: &Node) -> Result<u64> {
     .map_err(|e| Error::new(ErrorKind::XmlError, e.to_string()))
 }
 
+/// The refusal of an `<interface>` in `lxc:///session`: its host side (a veth on a bridge)
+/// needs privileges on the host that an ordinary user does not have.
+pub fn session_interface_error(kind: &str) -> Error {
+    Error::new(
+        ErrorKind::OperationUnsupported,
+        format!(
+            "lxc:///session cannot connect <interface type='{kind}'>: making its host side \
+             (a veth on a bridge) needs privileges; use lxc:///system"
+        ),
+    )
+}
+
+/// The user namespace maps of an `lxc:///session` container run by `user`: the definition's
+/// `<idmap>` when it maps only the user's own ids (one uid and one gid range, each of one id
+/// whose target is the user's), else container root as the user.
+pub fn session_idmap(user: SessionUser, given: Option<IdMap>) -> Result<IdMap> {
+    let own = |id: u32| {
+        vec![IdRange {
+            start: 0,
+            target: id,
+            count: 1,
+        }]
+    };
+    let Some(map) = given else {
+        return Ok(IdMap {
+            uid: own(user.uid),
+            gid: own(user.gid),
+        });
+    };
+    let check = |kind: &str, ranges: &[IdRange], id: u32| -> Result<()> {
+        match ranges {
+            [r] if r.target == id && r.count == 1 => Ok(()),
+            _ => {
+                let text: Vec<String> = ranges
+                    .iter()
+                    .map(|r| format!("{} to {} (count {})", r.start, r.target, r.count))
+                    .collect();
+                Err(Error::new(
+                    ErrorKind::ConfigUnsupported,
+                    format!(
+                        "lxc:///session can only map the caller's own {kind} {id} (one range \
+                         with target='{id}' count='1'); the <idmap> maps {kind} {}",
+                        if text.is_empty() {
+                            "nothing".to_string()
+                        } else {
+                            text.join(", ")
+                        }
+                    ),
+                ))
+            }
+        }
+    };
+    check("uid", &map.uid, user.uid)?;
+    check("gid", &map.gid, user.gid)?;
+    Ok(map)
+}
+
 /// `<idmap><uid start target count/>...<gid .../></idmap>`.
 fn idmap(node: &Node) -> Result<IdMap> {
     let ranges = |kind: &str| -> Result<Vec<IdRange>> {
@@ -220,7 +314,7 @@ mod tests {
             <filesystem type='mount'><source dir='/srv/data'/><target dir='/data'/><readonly/></filesystem>\
             <filesystem type='ram'><source usage='1024' units='KiB'/><target dir='/scratch'/></filesystem>\
             </devices></domain>");
-        let s = container_spec(&d, Vec::new(), None).unwrap();
+        let s = container_spec(&d, Vec::new(), None, None).unwrap();
         assert_eq!(s.root.unwrap().source, PathBuf::from("/srv/root"));
         assert_eq!(s.init, ["/bin/sh", "-c", "true"]);
         assert_eq!(s.env, [("A".to_string(), "b".to_string())]);
@@ -243,6 +337,70 @@ mod tests {
         );
         assert_eq!(s.idmap.unwrap().uid[0].target, 1000);
         assert!(s.devices.is_empty());
+    }
+
+    #[test]
+    fn session_maps_only_the_users_own_ids() {
+        let user = SessionUser {
+            uid: 1000,
+            gid: 1001,
+        };
+        let d = def("<domain type='lxc'><name>c1</name><memory>65536</memory>\
+            <os><type>exe</type><init>/bin/sh</init></os><devices>\
+            <filesystem type='mount'><source dir='/srv/root'/><target dir='/'/></filesystem>\
+            </devices></domain>");
+        let s = container_spec(&d, Vec::new(), None, Some(user)).unwrap();
+        let map = s.idmap.expect("a user namespace, always");
+        let one = |target| {
+            vec![IdRange {
+                start: 0,
+                target,
+                count: 1,
+            }]
+        };
+        assert_eq!((map.uid, map.gid), (one(1000), one(1001)));
+        assert!(s.deny_setgroups);
+        assert!(
+            !s.share_net,
+            "sysfs needs a network namespace of the user namespace"
+        );
+        let plain = container_spec(&d, Vec::new(), None, None).unwrap();
+        assert!(plain.idmap.is_none() && !plain.deny_setgroups && plain.share_net);
+
+        let range = |target, count| IdRange {
+            start: 0,
+            target,
+            count,
+        };
+        let given = |uid: Vec<IdRange>, gid: Vec<IdRange>| Some(IdMap { uid, gid });
+        assert!(session_idmap(user, given(vec![range(1000, 1)], vec![range(1001, 1)])).is_ok());
+        let e = session_idmap(
+            user,
+            given(vec![range(100000, 65536)], vec![range(1001, 1)]),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unsupported configuration: lxc:///session can only map the caller's own uid 1000 \
+             (one range with target='1000' count='1'); the <idmap> maps uid 0 to 100000 \
+             (count 65536)"
+        );
+        let e = session_idmap(user, given(vec![range(1000, 1)], vec![range(1000, 1)])).unwrap_err();
+        assert!(e.to_string().contains("own gid 1001"), "{e}");
+        assert!(session_idmap(user, given(vec![range(1000, 2)], vec![range(1001, 1)])).is_err());
+    }
+
+    #[test]
+    fn session_refuses_interfaces() {
+        let d = def("<domain type='lxc'><name>c1</name><memory>65536</memory>\
+            <os><type>exe</type><init>/bin/sh</init></os><devices>\
+            <interface type='bridge'><source bridge='br0'/></interface></devices></domain>");
+        let user = SessionUser { uid: 1, gid: 1 };
+        let e = container_spec(&d, Vec::new(), None, Some(user)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::OperationUnsupported);
+        assert!(e.to_string().starts_with(
+            "Operation not supported: lxc:///session cannot connect <interface type='bridge'>"
+        ));
     }
 
     #[test]

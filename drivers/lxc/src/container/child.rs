@@ -309,8 +309,12 @@ fn run(op: &Op, slots: &mut [libc::c_int; MAX_SLOTS], args: &ChildArgs<'_>) -> R
             unsafe { libc::close(fd) };
             set_slot(slots, *slot, -1)
         }
-        Op::SetIds => {
-            check(unsafe { libc::setgroups(0, std::ptr::null()) })?;
+        Op::SetIds { groups } => {
+            // With setgroups denied the call fails (EPERM); the init then keeps the
+            // caller's groups, which show as the overflow gid inside.
+            if *groups {
+                check(unsafe { libc::setgroups(0, std::ptr::null()) })?;
+            }
             check(unsafe { libc::setresgid(0, 0, 0) })?;
             check(unsafe { libc::setresuid(0, 0, 0) })
         }

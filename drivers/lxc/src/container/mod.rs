@@ -7,7 +7,9 @@
 //!
 //! 1. [`spawn`] clones a child into new pid, mount, uts and ipc namespaces, a new network
 //!    namespace unless [`ContainerSpec::share_net`], and a user namespace when the spec has an
-//!    [`IdMap`] (whose `uid_map`/`gid_map` `spawn` writes itself). The child waits on a pipe.
+//!    [`IdMap`] (whose `uid_map`/`gid_map` `spawn` writes itself, after `setgroups` `deny` with
+//!    [`ContainerSpec::deny_setgroups`]: how an unprivileged caller maps its own ids). The
+//!    child waits on a pipe.
 //!    The caller gets a [`Pending`] with the pid: it moves veth peers into the network
 //!    namespace (`ip link set dev X netns PID`) and puts the pid into cgroups.
 //! 2. [`Pending::release`] lets the child finish: mounts, `pivot_root`, `/proc`, `/sys`,
@@ -72,6 +74,11 @@ pub struct ContainerSpec {
     /// must be owned by the uid that container root maps to (as with libvirt), and its path
     /// must be searchable by that uid.
     pub idmap: Option<IdMap>,
+    /// Write `deny` to the process's `setgroups` before its `gid_map`, and leave the
+    /// supplementary groups alone inside: an unprivileged caller (`lxc:///session`) may only
+    /// map its own gid, and the kernel allows that only once setgroups(2) is off for the
+    /// namespace. Needs an [`IdMap`].
+    pub deny_setgroups: bool,
     /// A pty slave on the host's devpts (the supervisor holds the master): bound onto
     /// `/dev/console` and `/dev/tty1`, and made the init's stdin, stdout, stderr and
     /// controlling terminal. Without one the init inherits the caller's stdio.

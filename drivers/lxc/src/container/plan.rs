@@ -44,8 +44,11 @@ pub(super) enum Op {
         path: CString,
         slot: usize,
     },
-    /// In a user namespace: drop supplementary groups, then gid and uid 0 of the namespace.
-    SetIds,
+    /// In a user namespace: drop supplementary groups (unless setgroups(2) is denied there:
+    /// `groups` false), then gid and uid 0 of the namespace.
+    SetIds {
+        groups: bool,
+    },
     Mount {
         src: CString,
         target: CString,
@@ -205,6 +208,11 @@ pub(super) fn build(spec: &ContainerSpec) -> Result<Plan, ContainerError> {
         ));
     }
     let userns = spec.idmap.is_some();
+    if spec.deny_setgroups && !userns {
+        return Err(ContainerError::Invalid(
+            "denying setgroups needs a user namespace (an idmap)".into(),
+        ));
+    }
     if let Some(map) = &spec.idmap {
         if map.uid.is_empty() || map.gid.is_empty() {
             return Err(ContainerError::Invalid(
@@ -259,7 +267,13 @@ pub(super) fn build(spec: &ContainerSpec) -> Result<Plan, ContainerError> {
     let sources = mounts::open_sources(&mut b, spec, private_net)?;
     let nodes = dev::open_host_nodes(&mut b, spec, userns)?;
     if userns {
-        b.push(Op::SetIds, "become root of", "the user namespace");
+        b.push(
+            Op::SetIds {
+                groups: !spec.deny_setgroups,
+            },
+            "become root of",
+            "the user namespace",
+        );
     }
 
     mounts::enter_root(&mut b, root.as_ref())?;
@@ -431,6 +445,30 @@ mod tests {
         assert!(w.iter().any(|x| x == "bind-mount /dev/null on /dev/null"));
         assert!(!w.iter().any(|x| x.starts_with("create device node")));
         assert_ne!(plan.clone_flags & libc::CLONE_NEWUSER, 0);
+    }
+
+    #[test]
+    fn denied_setgroups_keeps_the_groups() {
+        let mut s = spec();
+        s.deny_setgroups = true;
+        assert!(
+            matches!(build(&s), Err(ContainerError::Invalid(_))),
+            "needs an idmap"
+        );
+        let one = |target| IdRange {
+            start: 0,
+            target,
+            count: 1,
+        };
+        s.idmap = Some(IdMap {
+            uid: vec![one(1000)],
+            gid: vec![one(1000)],
+        });
+        let plan = build(&s).expect("plan");
+        assert!(plan
+            .steps
+            .iter()
+            .any(|st| matches!(st.op, Op::SetIds { groups: false })));
     }
 
     fn tun() -> DeviceNode {

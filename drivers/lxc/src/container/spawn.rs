@@ -21,8 +21,9 @@ pub const DEFAULT_RELEASE_TIMEOUT: Duration = Duration::from_secs(30);
 const STACK_SIZE: usize = 256 * 1024;
 
 /// Clones the container's process into its new namespaces and writes its id maps; the
-/// process then waits for [`Pending::release`]. Needs root (or, for a container with an
-/// idmap, at least the privilege to write those maps).
+/// process then waits for [`Pending::release`]. Needs root, or, for a container with an
+/// idmap, the privilege to write those maps: an unprivileged caller can map only its own uid
+/// and gid, one id each, with [`ContainerSpec::deny_setgroups`].
 pub fn spawn(spec: &ContainerSpec) -> Result<Pending, ContainerError> {
     let plan = plan::build(spec)?;
     let (go_read, go_write) = pipe()?;
@@ -93,6 +94,12 @@ pub fn spawn(spec: &ContainerSpec) -> Result<Pending, ContainerError> {
     };
     if let Some(map) = &spec.idmap {
         write_map(pid, "uid_map", &map.uid)?;
+        if spec.deny_setgroups {
+            // An unprivileged writer's gid_map is refused until setgroups is denied
+            // (user_namespaces(7)): otherwise the container could drop a group that denies
+            // it access on the host.
+            write_proc(pid, "setgroups", "deny")?;
+        }
         write_map(pid, "gid_map", &map.gid)?;
     }
     Ok(pending)
@@ -100,8 +107,12 @@ pub fn spawn(spec: &ContainerSpec) -> Result<Pending, ContainerError> {
 
 /// `/proc/PID/uid_map` or `gid_map`, in one write as the kernel requires.
 fn write_map(pid: i32, file: &str, ranges: &[IdRange]) -> Result<(), ContainerError> {
+    write_proc(pid, file, &map_text(ranges))
+}
+
+/// `/proc/PID/FILE`, in one write.
+fn write_proc(pid: i32, file: &str, text: &str) -> Result<(), ContainerError> {
     let path = format!("/proc/{pid}/{file}");
-    let text = map_text(ranges);
     let err = |source| ContainerError::Host {
         step: "write",
         path: path.clone(),

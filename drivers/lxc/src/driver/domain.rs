@@ -77,6 +77,11 @@ impl LxcDriver {
                 "Only PTY console types are supported",
             ));
         }
+        if let (true, Some(nic)) = (self.session, def.devices.interfaces.first()) {
+            // Refused before anything is allocated: an unprivileged user cannot make the
+            // veth, and a half-made container would be worse than none.
+            return Err(crate::spec::session_interface_error(&nic.if_type));
+        }
         let mut def = def.clone();
         self.networks.plug_interfaces(&self.uri, &mut def)?;
         let rt = self.runtime(&def.name);
@@ -138,13 +143,26 @@ impl LxcDriver {
             .ok_or_else(|| Error::invalid_op("domain is not running"))
     }
 
+    /// The cgroup of a running container. An `lxc:///session` container may have none
+    /// (see `crate::supervisor`'s `session`): then libvirt's error for a missing controller.
     pub(super) fn cgroup_of(v: &DomainView) -> Result<virtsh_cgroup::Cgroup> {
-        let rel = v
-            .status
-            .cgroup
-            .as_deref()
-            .ok_or_else(|| Error::internal("the container's cgroup is not known"))?;
-        virtsh_cgroup::Cgroup::open(rel).map_err(supervisor::cgroup_error)
+        Self::cgroup_for(v, "")
+    }
+
+    /// [`LxcDriver::cgroup_of`] for a call that needs `controller` (named in the error).
+    fn cgroup_for(v: &DomainView, controller: &str) -> Result<virtsh_cgroup::Cgroup> {
+        let Some(rel) = v.status.cgroup.as_deref() else {
+            let what = match controller {
+                "" => "cgroup controllers are".to_string(),
+                c => format!("cgroup {c} controller is"),
+            };
+            return Err(Error::invalid_op(format!(
+                "{what} not mounted: domain '{}' runs without a cgroup (lxc:///session with no \
+                 delegated cgroup v2 subtree)",
+                v.def.name
+            )));
+        };
+        supervisor::open_cgroup(rel).map_err(supervisor::cgroup_error)
     }
 
     /// Record a new state of a running container (suspend, resume) under its lock.
@@ -156,6 +174,27 @@ impl LxcDriver {
             .write_status(&status)
             .map_err(|e| Error::new(ErrorKind::OperationFailed, e.to_string()))
     }
+}
+
+/// The CPU time of process `pid` and of its reaped children, in ns: fields 14 to 17 of
+/// `/proc/PID/stat` (utime, stime, cutime, cstime), in clock ticks. 0 if unreadable.
+fn init_cpu_ns(pid: i32) -> u64 {
+    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0;
+    };
+    // The command name (field 2) may hold spaces and parentheses: fields after its last ')'.
+    let Some((_, rest)) = text.rsplit_once(") ") else {
+        return 0;
+    };
+    // `rest` starts at field 3 (the state): utime is field 14, so the 11th of `rest`.
+    let ticks: u64 = rest
+        .split_whitespace()
+        .skip(11)
+        .take(4)
+        .filter_map(|f| f.parse::<u64>().ok())
+        .sum();
+    let hz = virtsh_cgroup::clock_ticks_per_sec().max(1);
+    ticks.saturating_mul(1_000_000_000 / hz)
 }
 
 impl DomainDriver for LxcDriver {
@@ -179,13 +218,19 @@ impl DomainDriver for LxcDriver {
             .lookup_by_uuid(uuid, super::LOCK_WAIT, &|rt, st| self.repair(rt, st))
     }
 
-    /// lxcDomainGetInfo: memory and CPU time from the container's cgroup while it runs.
+    /// lxcDomainGetInfo: memory and CPU time from the container's cgroup while it runs. A
+    /// session container without a cgroup: the CPU time of its init and the init's reaped
+    /// children (`/proc/PID/stat`), and the memory of its definition.
     fn domain_info(&self, dom: &Domain) -> Result<DomainInfo> {
         let v = self.view_of(dom)?;
         let (memory_kib, cpu_time) = match v.is_active().then(|| Self::cgroup_of(&v)) {
             Some(Ok(cg)) => (
                 cg.memory_current().map(|b| b / 1024).unwrap_or(0),
                 cg.cpu_usage_ns().unwrap_or(0),
+            ),
+            Some(Err(_)) if v.status.cgroup.is_none() => (
+                v.def.current_memory_kib,
+                Self::init_pid(&v).ok().map_or(0, init_cpu_ns),
             ),
             _ => (v.def.current_memory_kib, 0),
         };
@@ -328,7 +373,7 @@ impl DomainDriver for LxcDriver {
         let v = self.view_of(dom)?;
         v.check_active()?;
         if v.status.state != domain_state::PAUSED {
-            Self::cgroup_of(&v)?
+            Self::cgroup_for(&v, "freezer")?
                 .freeze()
                 .map_err(|_| Error::new(ErrorKind::OperationFailed, "Suspend operation failed"))?;
         }
@@ -342,7 +387,7 @@ impl DomainDriver for LxcDriver {
         if v.status.state != domain_state::PAUSED {
             return Err(Error::invalid_op("domain is not paused"));
         }
-        Self::cgroup_of(&v)?
+        Self::cgroup_for(&v, "freezer")?
             .thaw()
             .map_err(|_| Error::new(ErrorKind::OperationFailed, "Resume operation failed"))?;
         self.set_state(&v, domain_state::RUNNING, state_reason::RUNNING_UNPAUSED)

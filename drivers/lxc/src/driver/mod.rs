@@ -60,6 +60,9 @@ pub struct LxcDriver {
     supervisor_exe: PathBuf,
     /// The virtual networks of the same state root.
     networks: virtsh_network::NetworkHost,
+    /// `lxc:///session`: containers of an unprivileged user (`crate::supervisor`'s
+    /// `session` module), without interfaces and maybe without a cgroup.
+    session: bool,
 }
 
 virtsh_network::network_driver_via!(LxcDriver, networks);
@@ -97,6 +100,7 @@ pub fn open(uri: &Uri) -> Result<LxcDriver> {
         reg: DomainRegistry::open(paths, parse_options())?,
         supervisor_exe,
         networks: virtsh_network::NetworkHost::open(uri)?,
+        session: uri.path == "/session",
     })
 }
 
@@ -135,7 +139,7 @@ impl LxcDriver {
             unsafe { libc::kill(init.pid, libc::SIGKILL) };
         }
         if let Some(rel) = &status.cgroup {
-            if let Ok(cg) = virtsh_cgroup::Cgroup::open(rel) {
+            if let Ok(cg) = crate::supervisor::open_cgroup(rel) {
                 let _ = cg.thaw();
                 if let Err(e) = cg.remove() {
                     eprintln!("warning: domain '{}': {e}", rt.name);

@@ -8,15 +8,23 @@ use virtsh_xml::domain::{DomainDef, Node};
 
 use crate::container::DeviceNode;
 
-fn cputune_num<T: std::str::FromStr>(cputune: Option<&Node>, name: &str) -> Option<T> {
-    cputune?.child(name)?.text.as_deref()?.trim().parse().ok()
+/// A `<cputune>` child as a number, if set.
+pub(crate) fn cputune_num<T: std::str::FromStr>(def: &DomainDef, name: &str) -> Option<T> {
+    let cputune: &Node = def.cputune.as_ref()?;
+    cputune.child(name)?.text.as_deref()?.trim().parse().ok()
 }
 
 /// Apply every limit `def` asks for, and the device allow-list with `devices` (the host
-/// devices of `def`, as [`crate::spec::host_devices`] found them). A limit the definition
-/// does not name is left alone, so a host without (say) swap accounting only fails a
-/// container that asks for a swap limit.
+/// devices of `def`, as [`crate::spec::host_devices`] found them).
 pub fn apply_limits(cg: &Cgroup, def: &DomainDef, devices: &[DeviceNode]) -> Result<()> {
+    apply_resources(cg, def)?;
+    cg.set_devices(&device_allow_list(devices))
+}
+
+/// The resource limits of `def`: memory, `<memtune>`, `<blkiotune>`, `<cputune>`. A limit the
+/// definition does not name is left alone, so a host without (say) swap accounting only
+/// fails a container that asks for a swap limit.
+pub fn apply_resources(cg: &Cgroup, def: &DomainDef) -> Result<()> {
     // `<memory>` is in every definition, so a host whose cgroups have no memory controller
     // where virtsh looks (the v2 mount of a hybrid host with VIRTSH_CGROUP=v2) still runs
     // containers, without that limit, and says so in the log. `<memtune>` limits, which
@@ -28,17 +36,16 @@ pub fn apply_limits(cg: &Cgroup, def: &DomainDef, devices: &[DeviceNode]) -> Res
         eprintln!("warning: domain '{}': no memory limit: {e}", def.name);
     }
     virtsh_state::domains::apply_tuning(cg, def)?;
-    let cputune = def.cputune.as_ref();
-    if let Some(shares) = cputune_num::<u64>(cputune, "shares") {
+    if let Some(shares) = cputune_num::<u64>(def, "shares") {
         cg.set_cpu_shares(shares)?;
     }
-    if let Some(period) = cputune_num::<u64>(cputune, "period") {
+    if let Some(period) = cputune_num::<u64>(def, "period") {
         cg.set_cpu_cfs_period(period)?;
     }
-    if let Some(quota) = cputune_num::<i64>(cputune, "quota") {
+    if let Some(quota) = cputune_num::<i64>(def, "quota") {
         cg.set_cpu_cfs_quota(quota)?;
     }
-    cg.set_devices(&device_allow_list(devices))
+    Ok(())
 }
 
 /// libvirt's allow-list of a container (virLXCCgroupSetupDeviceACL): its default nodes, then

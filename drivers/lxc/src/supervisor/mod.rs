@@ -5,6 +5,8 @@
 //! It makes the container (console ptys, veth pairs, cgroup, then [`crate::container`]),
 //! records it as running, reports to the CLI that started it, and then relays the console
 //! until the init ends. Then it cleans up (cgroup, network ports, veths) and records the end.
+//! For `lxc:///session` (an unprivileged user) see `session`: a user namespace always, no
+//! veths, and a cgroup only in the user's delegated subtree.
 //!
 //! The CLI acts on a running container without it: signals go to the init (recorded with its
 //! start time, so a reused pid is never hit), suspend and resume are the cgroup's freezer. So
@@ -12,7 +14,10 @@
 //! end, which the init's pidfd tells it.
 
 mod console;
+mod session;
 mod veth;
+
+pub(crate) use session::{is_session, open_cgroup};
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -181,7 +186,8 @@ struct Container {
     /// The container's side of the console, and the user's.
     inner: OwnedFd,
     outer: console::PtyPair,
-    cgroup: Cgroup,
+    /// `None` for an `lxc:///session` container where the user has no cgroup to give it.
+    cgroup: Option<Cgroup>,
     veths: Vec<veth::Veth>,
     /// `<on_reboot>`: whether a reboot starts the container again.
     restart_on_reboot: bool,
@@ -206,22 +212,34 @@ impl Container {
             .map_err(|e| e.api_error("domain_definition", &xml))?;
         let inner = console::open_pair(false)?;
         let outer = console::open_pair(true)?;
+        let session = is_session(&args.uri).then(crate::spec::SessionUser::current);
+        if let (Some(_), Some(nic)) = (session, def.devices.interfaces.first()) {
+            // Before any veth: an unprivileged user cannot make one.
+            return Err(crate::spec::session_interface_error(&nic.if_type));
+        }
         let veths = veth::create_all(&mut def.devices.interfaces)?;
         let made = (|| {
             let spec = crate::spec::container_spec(
                 &def,
                 veth::container_interfaces(&veths),
                 Some(inner.slave_path.clone()),
+                session,
             )?;
             let pending = container::spawn(&spec).map_err(container_error)?;
             veth::move_into(&veths, pending.pid())?;
-            let cgroup = join_cgroup(&def, &spec.devices, args, &rt.run, pending.pid())?;
+            let cgroup = if session.is_some() {
+                session::session_cgroup(&def, args, &rt.run, pending.pid())?
+            } else {
+                let cg = join_cgroup(&def, &spec.devices, args, &rt.run, pending.pid())?;
+                let path = cg.path().to_string();
+                Some((cg, path))
+            };
             match pending.release() {
                 Ok(init) => Ok((init, cgroup)),
                 Err(e) => {
                     // `release` has reaped the container process: its group is empty, and
                     // nobody else would remove it.
-                    if let Err(rm) = cgroup.remove() {
+                    if let Some(Err(rm)) = cgroup.as_ref().map(|(cg, _)| cg.remove()) {
                         eprintln!("supervisor of '{}': {rm}", args.name);
                     }
                     Err(container_error(e))
@@ -257,7 +275,7 @@ impl Container {
             process: ProcessIdentity::of(init.pid()),
             started: now(),
             autodestroy: None,
-            cgroup: Some(cgroup.path().to_string()),
+            cgroup: cgroup.as_ref().map(|(_, path)| path.clone()),
         };
         rt.write_status(&status)
             .map_err(|e| Error::new(ErrorKind::OperationFailed, e.to_string()))?;
@@ -267,7 +285,7 @@ impl Container {
             init,
             inner: inner.master,
             outer,
-            cgroup,
+            cgroup: cgroup.map(|(cg, _)| cg),
             veths,
             restart_on_reboot: def.on_reboot != "destroy",
         })
@@ -332,9 +350,11 @@ impl Container {
     /// Remove what this run made: the cgroup and the veths. Whatever the init left in the
     /// group dies with its pid namespace; a frozen group must be thawed for that.
     fn clear(&self) {
-        let _ = self.cgroup.thaw();
-        if let Err(e) = self.cgroup.remove() {
-            eprintln!("supervisor of '{}': {e}", self.args.name);
+        if let Some(cg) = &self.cgroup {
+            let _ = cg.thaw();
+            if let Err(e) = cg.remove() {
+                eprintln!("supervisor of '{}': {e}", self.args.name);
+            }
         }
         veth::delete_all(&self.veths);
     }
@@ -347,7 +367,8 @@ fn container_error(e: container::ContainerError) -> Error {
 /// Put the container's init (still waiting to run) into a new cgroup with its limits: the
 /// memory of the definition, `<memtune>`, `<cputune>` shares and quota, and libvirt's device
 /// allow-list with the container's host `devices` on it (before the init's setup, which
-/// makes their nodes). libvirt's LXC driver refuses to run without cgroups; so does this one.
+/// makes their nodes). libvirt's LXC driver refuses to run without cgroups; so does this one,
+/// except in `lxc:///session` (see `session`).
 fn join_cgroup(
     def: &DomainDef,
     devices: &[container::DeviceNode],
