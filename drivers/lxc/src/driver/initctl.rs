@@ -7,9 +7,12 @@
 //! The FIFO is reached through `/proc/PID/root`, which resolves paths (and the links among
 //! them) inside the container's root, so no thread has to enter its mount namespace.
 //!
-//! One difference from libvirt 9.0: its `reboot` without flags sends no signal when the
-//! container has no control FIFO (its check looks at a failure, not at "no FIFO"), so the
-//! container is never rebooted; here it gets the SIGHUP, as `shutdown` gets its SIGTERM.
+//! As in libvirt, a FIFO that cannot be written (no init reads it) falls back to the signal
+//! unless only INITCTL was asked for. Two differences from libvirt 9.0, whose check looks at a
+//! failure, not at "no FIFO": without a FIFO, its `shutdown` and `reboot` send nothing and
+//! report success, so the container never stops; here they send the signal. And with
+//! `--mode initctl` they say "Container does not provide an initctl pipe" instead of doing
+//! nothing.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -118,18 +121,20 @@ impl LxcDriver {
         let pid = Self::init_pid(&v)?;
         let initctl_only = flags == shutdown::INITCTL;
         let sent = if flags == 0 || flags & shutdown::INITCTL != 0 {
-            set_runlevel(pid, what.runlevel())?
+            set_runlevel(pid, what.runlevel())
         } else {
-            false
+            Ok(false)
         };
-        if sent {
-            return Ok(());
-        }
-        if initctl_only {
-            return Err(Error::new(
-                ErrorKind::OperationUnsupported,
-                "Container does not provide an initctl pipe",
-            ));
+        match sent {
+            Ok(true) => return Ok(()),
+            Ok(false) | Err(_) if initctl_only => {
+                return Err(Error::new(
+                    ErrorKind::OperationUnsupported,
+                    "Container does not provide an initctl pipe",
+                ))
+            }
+            // No FIFO, or one nobody reads: the signal.
+            Ok(false) | Err(_) => {}
         }
         let (sig, sig_name) = what.signal();
         // SAFETY: a signal to the container's init, checked to be the recorded process.

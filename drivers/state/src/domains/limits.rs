@@ -56,12 +56,33 @@ fn no_blkio_controller() -> Error {
 fn cgroup_failed(e: CgroupError) -> Error {
     match e {
         CgroupError::InvalidValue(m) => Error::invalid_arg(m),
-        CgroupError::NotBlockDevice { .. } => Error::invalid_op(e.to_string()),
-        CgroupError::Unsupported { path, .. } if path.to_string_lossy().contains("weight") => {
-            Error::invalid_op("blkio weight is valid only for bfq or cfq scheduler")
+        // virReportSystemError(EINVAL, ...) in libvirt.
+        CgroupError::NotBlockDevice { .. } => Error::new(
+            ErrorKind::SystemError,
+            format!(
+                "{e}: {}",
+                virtsh_api::strerror(&std::io::Error::from_raw_os_error(libc::EINVAL))
+            ),
+        ),
+        // libvirt's v1 and v2 backends word a missing weight file differently.
+        CgroupError::Unsupported { ref path, .. } => {
+            match path.file_name().and_then(|n| n.to_str()) {
+                Some("blkio.weight") => {
+                    Error::invalid_op("blkio device weight is valid only for bfq or cfq scheduler")
+                }
+                Some("io.weight") => {
+                    Error::invalid_op("blkio weight is valid only for bfq or cfq scheduler")
+                }
+                Some(n) if n.ends_with("weight_device") => device_weight_unsupported(),
+                _ => Error::new(ErrorKind::SystemError, e.to_string()),
+            }
         }
         e => Error::new(ErrorKind::SystemError, e.to_string()),
     }
+}
+
+fn device_weight_unsupported() -> Error {
+    Error::invalid_op("blkio device weight is valid only for cfq scheduler")
 }
 
 /// The cgroup MemTune of a change (same units, KiB).
@@ -107,7 +128,12 @@ fn set_blkio_live(cg: &Cgroup, def: &mut DomainDef, p: &TypedParam) -> Result<()
             let limit = device_limit(&p.field);
             for dev in parse_device_list(&p.field, s)? {
                 cg.set_blkio_device(limit, std::path::Path::new(&dev.path), dev.get(&p.field))
-                    .map_err(cgroup_failed)?;
+                    .map_err(|e| match e {
+                        CgroupError::Unsupported { .. } if limit == BlkioDeviceLimit::Weight => {
+                            device_weight_unsupported()
+                        }
+                        e => cgroup_failed(e),
+                    })?;
             }
             def.blkiotune.merge_device_list(&p.field, s)
         }
