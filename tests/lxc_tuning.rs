@@ -489,7 +489,7 @@ fn memtune_and_blkiotune_reach_the_cgroup() {
         "/dev/null,1000",
     ]);
     assert!(
-        err.ends_with("Path '/dev/null' must be a block device\n"),
+        err.ends_with("Path '/dev/null' must be a block device: Invalid argument\n"),
         "{err}"
     );
     // The weight needs the bfq (or old cfq) I/O scheduler; without it, libvirt's words.
