@@ -7,7 +7,6 @@
 //! cgroup; the caller holds the domain's lock for the setters.
 
 use virtsh_api::flags::device_modify;
-use virtsh_api::typed_params::{first_ullong, validate, Kind};
 use virtsh_api::{Error, ErrorKind, Result, TypedParam, TypedValue};
 use virtsh_cgroup::{BlkioDeviceLimit, Cgroup, CgroupError};
 use virtsh_xml::domain::tune::{blkio_param, limit_is_set, parse_device_list, MemTuneChange};
@@ -39,10 +38,6 @@ const LIVE: u32 = device_modify::LIVE;
 const CONFIG: u32 = device_modify::CONFIG;
 /// VIR_TYPED_PARAM_STRING_OKAY
 const TYPED_PARAM_STRING_OKAY: u32 = 1 << 2;
-
-const HARD_LIMIT: &str = "hard_limit";
-const SOFT_LIMIT: &str = "soft_limit";
-const SWAP_HARD_LIMIT: &str = "swap_hard_limit";
 
 fn no_memory_controller() -> Error {
     Error::invalid_op("cgroup memory controller is not mounted")
@@ -105,16 +100,6 @@ fn device_limit(list: &str) -> BlkioDeviceLimit {
     }
 }
 
-/// The per-device lists of a definition, after the weight.
-fn device_lists(b: &BlkioTune, out: &mut Vec<TypedParam>) {
-    for list in blkio_param::DEVICE_LISTS {
-        out.push(TypedParam::new(
-            list,
-            TypedValue::String(b.device_list(list)),
-        ));
-    }
-}
-
 /// Apply one blkio parameter to the cgroup (live) and to `def`; libvirt's
 /// virDomainCgroupSetupDomainBlkioParameters for one parameter.
 fn set_blkio_live(cg: &Cgroup, def: &mut DomainDef, p: &TypedParam) -> Result<()> {
@@ -137,19 +122,6 @@ fn set_blkio_live(cg: &Cgroup, def: &mut DomainDef, p: &TypedParam) -> Result<()
             }
             def.blkiotune.merge_device_list(&p.field, s)
         }
-        _ => Ok(()),
-    }
-}
-
-/// Apply one blkio parameter to a persistent definition
-/// (virDomainDriverSetupPersistentDefBlkioParams).
-fn set_blkio_config(def: &mut DomainDef, p: &TypedParam) -> Result<()> {
-    match &p.value {
-        TypedValue::UInt(w) if p.field == blkio_param::WEIGHT => {
-            def.blkiotune.weight = *w;
-            Ok(())
-        }
-        TypedValue::String(s) => def.blkiotune.merge_device_list(&p.field, s),
         _ => Ok(()),
     }
 }
@@ -209,11 +181,7 @@ impl DomainRegistry {
         } else {
             MemTune::from_node(self.persistent(t.name())?.memtune.as_ref())
         };
-        Ok(vec![
-            TypedParam::new(HARD_LIMIT, TypedValue::ULLong(m.hard_limit)),
-            TypedParam::new(SOFT_LIMIT, TypedValue::ULLong(m.soft_limit)),
-            TypedParam::new(SWAP_HARD_LIMIT, TypedValue::ULLong(m.swap_hard_limit)),
-        ])
+        Ok(m.to_params())
     }
 
     /// lxcDomainSetMemoryParameters (virDomainCgroupSetMemoryLimitParameters): the hard limit
@@ -230,19 +198,7 @@ impl DomainRegistry {
             LIVE | CONFIG,
             &t.function("DomainSetMemoryParameters"),
         )?;
-        validate(
-            params,
-            &[
-                (HARD_LIMIT, Kind::ULLong),
-                (SOFT_LIMIT, Kind::ULLong),
-                (SWAP_HARD_LIMIT, Kind::ULLong),
-            ],
-        )?;
-        let change = MemTuneChange {
-            hard_limit: first_ullong(params, HARD_LIMIT),
-            soft_limit: first_ullong(params, SOFT_LIMIT),
-            swap_hard_limit: first_ullong(params, SWAP_HARD_LIMIT),
-        };
+        let change = MemTuneChange::from_params(params)?;
         let v = t.view;
         let (live, config) = impact(v, flags)?;
         let cg = if live {
@@ -302,12 +258,7 @@ impl DomainRegistry {
             let def = self.persistent(t.name())?;
             (def.blkiotune.weight, def.blkiotune)
         };
-        let mut out = vec![TypedParam::new(
-            blkio_param::WEIGHT,
-            TypedValue::UInt(weight),
-        )];
-        device_lists(&blkio, &mut out);
-        Ok(out)
+        Ok(blkio.to_params(weight))
     }
 
     /// lxcDomainSetBlkioParameters: every parameter is tried in turn; one that fails does not
@@ -323,9 +274,7 @@ impl DomainRegistry {
             LIVE | CONFIG,
             &t.function("DomainSetBlkioParameters"),
         )?;
-        let mut allowed = vec![(blkio_param::WEIGHT, Kind::UInt)];
-        allowed.extend(blkio_param::DEVICE_LISTS.iter().map(|l| (*l, Kind::String)));
-        validate(params, &allowed)?;
+        BlkioTune::validate_params(params)?;
         let (live, config) = impact(t.view, flags)?;
         let mut failure = None;
         if live {
@@ -345,7 +294,7 @@ impl DomainRegistry {
         if config {
             let mut def = self.persistent(t.name())?;
             for p in params {
-                if let Err(e) = set_blkio_config(&mut def, p) {
+                if let Err(e) = def.blkiotune.apply_param(p) {
                     failure = Some(e);
                 }
             }

@@ -16,7 +16,8 @@ use crate::error::XmlError;
 use crate::units::{c_strtoull, str_to_ui, str_to_ui_p};
 use crate::writer::XmlWriter;
 use virtsh_api::flags::MEMORY_PARAM_UNLIMITED;
-use virtsh_api::{Error, ErrorKind};
+use virtsh_api::typed_params::{first_ullong, validate, Kind};
+use virtsh_api::{Error, ErrorKind, TypedParam, TypedValue};
 
 /// The typed-parameter names of virDomainSetBlkioParameters.
 pub mod blkio_param {
@@ -378,6 +379,92 @@ impl MemTuneChange {
         }
         if let Some(v) = self.swap_hard_limit {
             m.swap_hard_limit = v;
+        }
+    }
+}
+
+/// The typed-parameter names of virDomainSetMemoryParameters that the drivers take.
+pub mod memory_param {
+    pub const HARD_LIMIT: &str = "hard_limit";
+    pub const SOFT_LIMIT: &str = "soft_limit";
+    pub const SWAP_HARD_LIMIT: &str = "swap_hard_limit";
+}
+
+impl MemTune {
+    /// The three limits as the drivers' virDomainGetMemoryParameters reports them.
+    pub fn to_params(&self) -> Vec<TypedParam> {
+        vec![
+            TypedParam::new(
+                memory_param::HARD_LIMIT,
+                TypedValue::ULLong(self.hard_limit),
+            ),
+            TypedParam::new(
+                memory_param::SOFT_LIMIT,
+                TypedValue::ULLong(self.soft_limit),
+            ),
+            TypedParam::new(
+                memory_param::SWAP_HARD_LIMIT,
+                TypedValue::ULLong(self.swap_hard_limit),
+            ),
+        ]
+    }
+}
+
+impl MemTuneChange {
+    /// The parameters of a virDomainSetMemoryParameters call, checked as libvirt's drivers
+    /// check them (virTypedParamsValidate of the three limits, all ullong).
+    pub fn from_params(params: &[TypedParam]) -> Result<MemTuneChange, Error> {
+        use memory_param::*;
+        validate(
+            params,
+            &[
+                (HARD_LIMIT, Kind::ULLong),
+                (SOFT_LIMIT, Kind::ULLong),
+                (SWAP_HARD_LIMIT, Kind::ULLong),
+            ],
+        )?;
+        Ok(MemTuneChange {
+            hard_limit: first_ullong(params, HARD_LIMIT),
+            soft_limit: first_ullong(params, SOFT_LIMIT),
+            swap_hard_limit: first_ullong(params, SWAP_HARD_LIMIT),
+        })
+    }
+}
+
+impl BlkioTune {
+    /// virDomainSetBlkioParameters' check: the weight (uint) and the per-device lists
+    /// (strings).
+    pub fn validate_params(params: &[TypedParam]) -> Result<(), Error> {
+        let mut allowed = vec![(blkio_param::WEIGHT, Kind::UInt)];
+        allowed.extend(blkio_param::DEVICE_LISTS.iter().map(|l| (*l, Kind::String)));
+        validate(params, &allowed)
+    }
+
+    /// virDomainGetBlkioParameters: `weight`, then each per-device list of this definition.
+    pub fn to_params(&self, weight: u32) -> Vec<TypedParam> {
+        let mut out = vec![TypedParam::new(
+            blkio_param::WEIGHT,
+            TypedValue::UInt(weight),
+        )];
+        for list in blkio_param::DEVICE_LISTS {
+            out.push(TypedParam::new(
+                list,
+                TypedValue::String(self.device_list(list)),
+            ));
+        }
+        out
+    }
+
+    /// One parameter of a virDomainSetBlkioParameters call applied to a definition
+    /// (virDomainDriverSetupPersistentDefBlkioParams for one parameter).
+    pub fn apply_param(&mut self, p: &TypedParam) -> Result<(), Error> {
+        match &p.value {
+            TypedValue::UInt(w) if p.field == blkio_param::WEIGHT => {
+                self.weight = *w;
+                Ok(())
+            }
+            TypedValue::String(s) => self.merge_device_list(&p.field, s),
+            _ => Ok(()),
         }
     }
 }
